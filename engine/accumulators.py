@@ -1,0 +1,70 @@
+"""Integer accumulators of a set of paths: counts and fixed-bin histograms that add exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .kernels import layout as L
+
+
+@dataclass
+class Accumulators:
+    """Monthly integer output of any number of paths (R regimes, E events, M months, V
+    histograms, B bins including under- and overflow).
+
+    Attributes
+    ----------
+    n_paths : int
+    event_count, event_days, first_event_count : int64 (R, E, M)
+        Paths with an event day in the month; event days; paths whose first event day is in it.
+    joint_event_count, joint_cumulative_count : int64 (R, R, E, M)
+        Paths with the event in the month (by the end of the month) under both regimes.
+    hist : int64 (V, R, M, B)
+        Fixed-bin histograms of the monthly statistics in ``layout.HIST_NAMES``.
+    """
+
+    n_paths: int
+    event_count: np.ndarray
+    event_days: np.ndarray
+    first_event_count: np.ndarray
+    joint_event_count: np.ndarray
+    joint_cumulative_count: np.ndarray
+    hist: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_regimes: int, n_months: int, n_bins: int) -> Accumulators:
+        rem = (n_regimes, L.N_EVENTS, n_months)
+        joint = (n_regimes, n_regimes, L.N_EVENTS, n_months)
+        return cls(
+            n_paths=0,
+            event_count=np.zeros(rem, np.int64),
+            event_days=np.zeros(rem, np.int64),
+            first_event_count=np.zeros(rem, np.int64),
+            joint_event_count=np.zeros(joint, np.int64),
+            joint_cumulative_count=np.zeros(joint, np.int64),
+            hist=np.zeros((L.N_HISTS, n_regimes, n_months, n_bins + 2), np.int64),
+        )
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The count arrays in the order ``simulate_block`` takes them."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name != "n_paths")
+
+    def __iadd__(self, other: Accumulators) -> Accumulators:
+        self.n_paths += other.n_paths
+        for mine, theirs in zip(self.arrays, other.arrays, strict=True):
+            mine += theirs
+        return self
+
+    def __add__(self, other: Accumulators) -> Accumulators:
+        total = Accumulators(self.n_paths, *(a.copy() for a in self.arrays))
+        total += other
+        return total
+
+    def equals(self, other: Accumulators) -> bool:
+        """True when every count is identical."""
+        return self.n_paths == other.n_paths and all(
+            np.array_equal(a, b) for a, b in zip(self.arrays, other.arrays, strict=True)
+        )

@@ -1,0 +1,1 @@
+"""Calibration of the engine's parameters and initial state from real data."""

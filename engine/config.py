@@ -1,0 +1,505 @@
+"""TOML configuration → frozen, validated dataclasses.
+
+Every model parameter lives in a config file; this module holds the schema only. Errors name the
+file and the dotted key. A config may start from another with a top-level ``base`` key
+(``base = "default"`` for the packaged default, or a path relative to the file): tables are merged
+key by key, regimes by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+import json
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_NAME = "default.toml"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+    def __init__(self, path: str | Path | None, key: str, message: str):
+        self.path, self.key = path, key
+        where = f"{path}: " if path is not None else ""
+        super().__init__(f"{where}{key}: {message}" if key else f"{where}{message}")
+
+
+def bounded(ge=None, gt=None, le=None, lt=None, default=dataclasses.MISSING):
+    return field(default=default, metadata={"ge": ge, "gt": gt, "le": le, "lt": lt})
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """A parameter drawn uniformly per path from [low, high]; a number gives low == high."""
+
+    low: float
+    high: float
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.low == self.high
+
+
+@dataclass(frozen=True)
+class Simulation:
+    start: dt.date
+    horizon_months: int = bounded(ge=1, le=600)
+    n_paths: int = bounded(ge=1)
+    seed: int = bounded(ge=0)
+    block_size: int = bounded(ge=1, le=1 << 20)
+    business_days_per_year: float = bounded(gt=0)
+    regimes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Initial:
+    as_of: dt.date
+    reserves_bn: float = bounded(gt=0)
+    soma_bn: float = bounded(ge=0)
+    other_assets_bn: float
+    currency_bn: float = bounded(gt=0)
+    tga_bn: float = bounded(ge=0)
+    on_rrp_bn: float = bounded(ge=0)
+    bank_assets_bn: float = bounded(gt=0)
+
+
+@dataclass(frozen=True)
+class Currency:
+    growth_per_year: Uniform
+    seasonal_peak_bn: float
+    daily_sd_bn: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class CalendarEffect:
+    amount_bn: Uniform
+    half_life_days: float = bounded(gt=0)
+    window_days: int | None = bounded(ge=1, default=None)
+    first_day: int | None = bounded(ge=1, le=31, default=None)
+
+
+@dataclass(frozen=True)
+class TgaCalendar:
+    april_tax: CalendarEffect
+    corporate_tax: CalendarEffect
+    coupon_settlement: CalendarEffect
+    first_of_month: CalendarEffect
+
+
+@dataclass(frozen=True)
+class DebtCeiling:
+    probability: float = bounded(ge=0, le=1)
+    start: dt.date
+    floor_bn: Uniform = bounded(ge=0)
+    decline_days: int = bounded(ge=1)
+    resolution_days: Uniform = bounded(ge=1)
+    rebuild_days: Uniform = bounded(ge=1)
+
+
+@dataclass(frozen=True)
+class Tga:
+    anchor_dates: tuple[dt.date, ...]
+    anchor_bn: tuple[float, ...]
+    ar_coefficient: float = bounded(ge=0, lt=1)
+    daily_sd_bn: float = bounded(ge=0)
+    t_df: float = bounded(gt=2)
+    calendar: TgaCalendar
+    debt_ceiling: DebtCeiling
+
+
+@dataclass(frozen=True)
+class OnRrp:
+    base_bn: Uniform = bounded(ge=0)
+    daily_sd_bn: float = bounded(ge=0)
+    quarter_end_median_bn: float = bounded(ge=0)
+    quarter_end_log_sd: float = bounded(ge=0)
+    year_end_median_bn: float = bounded(ge=0)
+    year_end_log_sd: float = bounded(ge=0)
+    refill_bn_per_bp: float = bounded(ge=0)
+    refill_below_bp: float
+
+
+@dataclass(frozen=True)
+class OtherLiabilities:
+    ar_coefficient: float = bounded(ge=0, lt=1)
+    daily_sd_bn: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class BankAssets:
+    growth_per_year: Uniform
+
+
+@dataclass(frozen=True)
+class DemandCurve:
+    alpha_bp: float
+    beta_bp: float = bounded(ge=0)
+    x0: float = bounded(gt=0, lt=1)
+    lambda_: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class Spread:
+    month_end_bp: float
+    quarter_end_bp: float
+    year_end_bp: float
+    settlement_bp: float
+    noise_ar: float = bounded(ge=0, lt=1)
+    noise_sd0_bp: float = bounded(ge=0)
+    noise_sd1_bp: float = bounded(ge=0)
+    noise_t_df: float = bounded(gt=2)
+    jump_p0: float = bounded(ge=0, le=1)
+    jump_lambda: float = bounded(ge=0)
+    jump_mean_bp: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class Srf:
+    rate_above_iorb_bp: float
+    stigma_median_bp: float = bounded(gt=0)
+    stigma_log_sd: float = bounded(ge=0)
+    leak: float = bounded(ge=0, le=1)
+    takeup_bn_per_bp: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class Effr:
+    e0_bp: float
+    psi: float = bounded(ge=0)
+    s0_bp: float
+    top_of_range_above_iorb_bp: float
+
+
+@dataclass(frozen=True)
+class Events:
+    tight_bp: float
+    stress_bp: float
+    stress_srf_bn: float
+    crisis_bp: float
+    crisis_srf_bn: float
+    systemic_bp: float
+    systemic_days: int = bounded(ge=1)
+    scarce_ratio: float = bounded(gt=0, lt=1)
+    scarce_reserves_bn: float = bounded(ge=0)
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One RMP regime: monthly purchases in $bn and the rules that change them."""
+
+    name: str
+    pace_bn: Uniform = bounded(ge=0)
+    weight: float | None = bounded(ge=0, default=None)
+    then_pace_bn: Uniform | None = bounded(ge=0, default=None)
+    switch_after_months: float | None = bounded(gt=0, default=None)
+    react_above_bp: float | None = None
+    react_add_bn: float | None = bounded(ge=0, default=None)
+    emergency_pace_bn: float | None = bounded(ge=0, default=None)
+    emergency_months: int | None = bounded(ge=1, default=None)
+
+
+@dataclass(frozen=True)
+class Histograms:
+    reserves_bn: tuple[float, ...]
+    spread_bp: tuple[float, ...]
+    srf_bn: tuple[float, ...]
+    tga_bn: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Output:
+    quantiles: tuple[float, ...]
+    histogram_bins: int = bounded(ge=1, le=1_000_000)
+    histograms: Histograms
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole run: every parameter of the model, the regimes and the output grid."""
+
+    simulation: Simulation
+    initial: Initial
+    currency: Currency
+    tga: Tga
+    on_rrp: OnRrp
+    other_liabilities: OtherLiabilities
+    bank_assets: BankAssets
+    demand_curve: DemandCurve
+    spread: Spread
+    srf: Srf
+    effr: Effr
+    events: Events
+    regimes: tuple[Regime, ...]
+    output: Output
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def active_regimes(self) -> tuple[Regime, ...]:
+        """The regimes this run simulates, in config order."""
+        chosen = self.simulation.regimes
+        if chosen is None:
+            return self.regimes
+        by_name = {r.name: r for r in self.regimes}
+        return tuple(by_name[name] for name in chosen)
+
+    def with_overrides(self, *, paths: int | None = None, seed: int | None = None) -> Config:
+        """A copy with ``n_paths`` and/or ``seed`` replaced (validated like the file's values)."""
+        sim = self.simulation
+        if paths is not None:
+            _checkbounded(_field(Simulation, "n_paths"), paths, self.source, "--paths")
+            sim = dataclasses.replace(sim, n_paths=int(paths))
+        if seed is not None:
+            _checkbounded(_field(Simulation, "seed"), seed, self.source, "--seed")
+            sim = dataclasses.replace(sim, seed=int(seed))
+        return dataclasses.replace(self, simulation=sim)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain JSON-able values, in TOML's layout."""
+        return _to_plain(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def packaged_config_dir() -> Path:
+    """Folder of the shipped configs: inside an installed wheel, else the checkout's configs/."""
+    here = Path(__file__).resolve().parent
+    inside = here / "_configs"
+    return inside if inside.is_dir() else here.parent / "configs"
+
+
+def default_config_path() -> Path:
+    return packaged_config_dir() / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read, merge (``base``) and validate a TOML config; ``None`` reads the packaged default."""
+    path = Path(path) if path is not None else default_config_path()
+    raw = _read_merged(path, seen=())
+    return from_mapping(raw, source=str(path))
+
+
+def from_mapping(raw: Mapping[str, Any], source: str | None = None) -> Config:
+    """Validate a config given as nested dicts (TOML's layout)."""
+    raw = dict(raw)
+    raw.pop("base", None)
+    regimes_raw = raw.pop("regimes", None)
+    if not isinstance(regimes_raw, Mapping) or not regimes_raw:
+        raise ConfigError(source, "regimes", "at least one [regimes.NAME] table is required")
+    regimes = []
+    for name, table in regimes_raw.items():
+        key = f"regimes.{name}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(source, key, "must be a table")
+        regimes.append(_build(Regime, {**table, "name": name}, key, source, skip=("name",)))
+    raw["regimes"] = tuple(regimes)
+    config = _build(Config, raw, "", source, skip=("regimes", "source"))
+    config = dataclasses.replace(config, source=source)
+    _check_consistency(config)
+    return config
+
+
+def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(path, "", "config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, "", "is a directory, not a config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(path, "", f"not valid TOML ({err})") from None
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(path, "base", "must be a string: 'default' or a path")
+    base_path = default_config_path() if base == "default" else (path.parent / base)
+    if base_path.resolve() in seen:
+        raise ConfigError(path, "base", f"circular base {base!r}")
+    parent = _read_merged(base_path, (*seen, path.resolve()))
+    return _merge(parent, raw)
+
+
+def _merge(parent: dict[str, Any], child: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _toml_key(name: str) -> str:
+    return name.rstrip("_")  # `lambda` is a Python keyword: the field is `lambda_`
+
+
+def _field(cls, name):
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+def _build(cls, table: Any, prefix: str, source, skip=()):
+    if not isinstance(table, Mapping):
+        raise ConfigError(source, prefix, "must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {_toml_key(f.name): f for f in dataclasses.fields(cls) if f.name not in skip}
+    for key in table:
+        if key not in fields and key not in skip:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(source, _join(prefix, key), f"unknown key (known: {known})")
+    values = {name: table[name] for name in skip if name in table}
+    for key, fld in fields.items():
+        dotted = _join(prefix, key)
+        if key not in table:
+            if fld.default is dataclasses.MISSING:
+                raise ConfigError(source, dotted, "missing required key")
+            continue
+        value = _convert(hints[fld.name], table[key], dotted, source)
+        _checkbounded(fld, value, source, dotted)
+        values[fld.name] = value
+    return cls(**values)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _convert(hint, value, key, source):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, key, source)
+    if dataclasses.is_dataclass(hint) and hint is not Uniform:
+        return _build(hint, value, key, source)
+    if hint is Uniform:
+        if _is_number(value):
+            return Uniform(float(value), float(value))
+        if isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value):
+            low, high = float(value[0]), float(value[1])
+            if low > high:
+                raise ConfigError(source, key, f"range [{low}, {high}] has low > high")
+            return Uniform(low, high)
+        raise ConfigError(source, key, f"expected a number or [low, high], got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(source, key, f"expected a list, got {type(value).__name__}")
+        return tuple(_convert(args[0], v, f"{key}[{i}]", source) for i, v in enumerate(value))
+    if hint is float:
+        if not _is_number(value):
+            raise ConfigError(source, key, f"expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(source, key, f"expected an integer, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(source, key, f"expected a string, got {value!r}")
+        return value
+    if hint is dt.date:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise ConfigError(source, key, f"expected a date (YYYY-MM-DD, unquoted), got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {hint!r} for {key}")  # a schema bug, not user input
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _checkbounded(fld, value, source, key):
+    meta = fld.metadata
+    if not meta or value is None:
+        return
+    numbers = [value.low, value.high] if isinstance(value, Uniform) else [value]
+    for number in numbers:
+        if not _is_number(number):
+            return
+        if meta.get("ge") is not None and number < meta["ge"]:
+            raise ConfigError(source, key, f"must be >= {meta['ge']}, got {number}")
+        if meta.get("gt") is not None and number <= meta["gt"]:
+            raise ConfigError(source, key, f"must be > {meta['gt']}, got {number}")
+        if meta.get("le") is not None and number > meta["le"]:
+            raise ConfigError(source, key, f"must be <= {meta['le']}, got {number}")
+        if meta.get("lt") is not None and number >= meta["lt"]:
+            raise ConfigError(source, key, f"must be < {meta['lt']}, got {number}")
+
+
+def _check_consistency(config: Config) -> None:
+    src = config.source
+    tga = config.tga
+    if len(tga.anchor_dates) != len(tga.anchor_bn):
+        raise ConfigError(src, "tga.anchor_bn", "must have one value per tga.anchor_dates entry")
+    dates = (config.initial.as_of, *tga.anchor_dates)
+    if any(b <= a for a, b in itertools.pairwise(dates)):
+        raise ConfigError(src, "tga.anchor_dates", "must increase and follow initial.as_of")
+    if config.simulation.start <= config.initial.as_of:
+        raise ConfigError(src, "simulation.start", "must be after initial.as_of")
+    for name in ("april_tax", "first_of_month"):
+        if getattr(tga.calendar, name).window_days is None:
+            raise ConfigError(src, f"tga.calendar.{name}.window_days", "missing required key")
+    if tga.calendar.april_tax.first_day is None:
+        raise ConfigError(src, "tga.calendar.april_tax.first_day", "missing required key")
+    for regime in config.regimes:
+        key = f"regimes.{regime.name}"
+        pairs = (
+            ("then_pace_bn", "switch_after_months"),
+            ("react_above_bp", "react_add_bn"),
+            ("emergency_pace_bn", "emergency_months"),
+        )
+        for first, second in pairs:
+            if (getattr(regime, first) is None) != (getattr(regime, second) is None):
+                raise ConfigError(src, key, f"{first} and {second} go together")
+    names = [r.name for r in config.regimes]
+    chosen = config.simulation.regimes
+    if chosen is not None:
+        for name in chosen:
+            if name not in names:
+                raise ConfigError(src, "simulation.regimes", f"no regime named {name!r}")
+        if len(set(chosen)) != len(chosen) or not chosen:
+            raise ConfigError(src, "simulation.regimes", "must list distinct regime names")
+    quantiles = config.output.quantiles
+    if not quantiles or any(not 0 < q < 1 for q in quantiles):
+        raise ConfigError(src, "output.quantiles", "must be a non-empty list of values in (0, 1)")
+    for name in ("reserves_bn", "spread_bp", "srf_bn", "tga_bn"):
+        grid = getattr(config.output.histograms, name)
+        if len(grid) != 2 or grid[1] <= 0:
+            raise ConfigError(src, f"output.histograms.{name}", "must be [low, width > 0]")
+
+
+def _to_plain(value):
+    if isinstance(value, Config):
+        out = {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out.pop("source")
+        out["regimes"] = {r.name: _to_plain(r) for r in value.regimes}
+        return out
+    if isinstance(value, Uniform):
+        return value.low if value.is_fixed else [value.low, value.high]
+    if dataclasses.is_dataclass(value):
+        return {
+            _toml_key(f.name): _to_plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "name" and getattr(value, f.name) is not None
+        }
+    if isinstance(value, tuple):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

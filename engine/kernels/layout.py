@@ -1,0 +1,138 @@
+"""Column indices of the plain arrays the kernels read and write.
+
+The schedule (``engine.schedule``) fills these arrays from a config; the kernels read them by
+these names. Keeping the indices in one module keeps both sides in step.
+"""
+
+# Events (last axis of event counts): MODEL.md §6 tiers, then T0/T1 without period-end days.
+EVENT_NAMES = (
+    "tight",
+    "stress",
+    "crisis",
+    "systemic",
+    "scarce",
+    "tight_ex_period_end",
+    "stress_ex_period_end",
+)
+E_TIGHT, E_STRESS, E_CRISIS, E_SYSTEMIC, E_SCARCE, E_TIGHT_XPE, E_STRESS_XPE = range(7)
+N_EVENTS = len(EVENT_NAMES)
+
+# Monthly statistics kept as fixed-bin histograms (first axis of ``hist``).
+HIST_NAMES = ("reserves_eom", "reserves_min", "spread_max", "srf_max", "tga_eom")
+H_RESERVES_EOM, H_RESERVES_MIN, H_SPREAD_MAX, H_SRF_MAX, H_TGA_EOM = range(5)
+N_HISTS = len(HIST_NAMES)
+
+# TGA calendar effects (columns of ``cal_share``; amounts and decays in ``params``).
+CAL_NAMES = ("april_tax", "corporate_tax", "coupon_settlement", "first_of_month")
+N_CAL = len(CAL_NAMES)
+
+# Per-day float inputs, ``day_float[t, column]``.
+DF_TGA_ANCHOR = 0  # $bn, TGA anchor before any debt-ceiling episode
+DF_CURRENCY_SEASONAL = 1  # 1, day-on-day change of the log seasonal currency factor
+DF_GAMMA = 2  # bp, calendar spread effect multiplying h(x)
+N_DAY_FLOAT = 3
+
+# Per-day integer inputs, ``day_int[t, column]``.
+DI_MONTH = 0  # month index 0..M-1
+DI_MONTH_END = 1  # 1 on the last business day of a month (a period-end day)
+DI_RRP_SPIKE = 2  # SPIKE_NONE, SPIKE_QUARTER or SPIKE_YEAR
+DI_CAL_NEW = 3  # DI_CAL_NEW + k: 1 where TGA calendar effect k opens a new event
+N_DAY_INT = DI_CAL_NEW + N_CAL
+SPIKE_NONE, SPIKE_QUARTER, SPIKE_YEAR = 0, 1, 2
+
+# Scalar parameters, ``params[index]`` (units as in configs/default.toml).
+_SCALARS = (
+    "SOMA0", "OTHER_ASSETS", "CURRENCY0", "TGA0", "OTHER_LIAB0", "BANK_EX_RESERVES0",
+    "DAYS_PER_YEAR",
+    "CUR_GROWTH_LO", "CUR_GROWTH_HI", "CUR_LOG_SD",
+    "TGA_AR", "TGA_SD", "TGA_DF",
+    "RRP_BASE_LO", "RRP_BASE_HI", "RRP_SD", "RRP_QE_LOG_MEDIAN", "RRP_QE_LOG_SD",
+    "RRP_YE_LOG_MEDIAN", "RRP_YE_LOG_SD", "RRP_REFILL", "RRP_REFILL_BELOW",
+    "OL_AR", "OL_SD",
+    "BANK_GROWTH_LO", "BANK_GROWTH_HI",
+    "ALPHA", "BETA", "X0", "LAMBDA",
+    "NOISE_AR", "NOISE_SD0", "NOISE_SD1", "NOISE_DF", "JUMP_P0", "JUMP_LAMBDA", "JUMP_MEAN",
+    "SRF_RATE", "STIGMA_LOG_MEDIAN", "STIGMA_LOG_SD", "SRF_LEAK", "SRF_TAKEUP",
+    "EFFR_E0", "EFFR_PSI", "EFFR_S0", "EFFR_TOP",
+    "EV_TIGHT", "EV_STRESS", "EV_STRESS_SRF", "EV_CRISIS", "EV_CRISIS_SRF", "EV_SYSTEMIC",
+    "EV_SYSTEMIC_DAYS", "EV_SCARCE_RATIO", "EV_SCARCE_RESERVES",
+    "DC_PROBABILITY", "DC_START_DAY", "DC_DECLINE_DAYS", "DC_FLOOR_LO", "DC_FLOOR_HI",
+    "DC_RESOLUTION_LO", "DC_RESOLUTION_HI", "DC_REBUILD_LO", "DC_REBUILD_HI",
+    "SPREAD0",
+)  # fmt: skip
+(
+    P_SOMA0, P_OTHER_ASSETS, P_CURRENCY0, P_TGA0, P_OTHER_LIAB0, P_BANK_EX_RESERVES0,
+    P_DAYS_PER_YEAR,
+    P_CUR_GROWTH_LO, P_CUR_GROWTH_HI, P_CUR_LOG_SD,
+    P_TGA_AR, P_TGA_SD, P_TGA_DF,
+    P_RRP_BASE_LO, P_RRP_BASE_HI, P_RRP_SD, P_RRP_QE_LOG_MEDIAN, P_RRP_QE_LOG_SD,
+    P_RRP_YE_LOG_MEDIAN, P_RRP_YE_LOG_SD, P_RRP_REFILL, P_RRP_REFILL_BELOW,
+    P_OL_AR, P_OL_SD,
+    P_BANK_GROWTH_LO, P_BANK_GROWTH_HI,
+    P_ALPHA, P_BETA, P_X0, P_LAMBDA,
+    P_NOISE_AR, P_NOISE_SD0, P_NOISE_SD1, P_NOISE_DF, P_JUMP_P0, P_JUMP_LAMBDA, P_JUMP_MEAN,
+    P_SRF_RATE, P_STIGMA_LOG_MEDIAN, P_STIGMA_LOG_SD, P_SRF_LEAK, P_SRF_TAKEUP,
+    P_EFFR_E0, P_EFFR_PSI, P_EFFR_S0, P_EFFR_TOP,
+    P_EV_TIGHT, P_EV_STRESS, P_EV_STRESS_SRF, P_EV_CRISIS, P_EV_CRISIS_SRF, P_EV_SYSTEMIC,
+    P_EV_SYSTEMIC_DAYS, P_EV_SCARCE_RATIO, P_EV_SCARCE_RESERVES,
+    P_DC_PROBABILITY, P_DC_START_DAY, P_DC_DECLINE_DAYS, P_DC_FLOOR_LO, P_DC_FLOOR_HI,
+    P_DC_RESOLUTION_LO, P_DC_RESOLUTION_HI, P_DC_REBUILD_LO, P_DC_REBUILD_HI,
+    P_SPREAD0,
+) = range(len(_SCALARS))  # fmt: skip
+P_CAL_LO = len(_SCALARS)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
+P_CAL_HI = P_CAL_LO + N_CAL  # high amount, $bn
+P_CAL_DECAY = P_CAL_HI + N_CAL  # daily decay factor 2**(-1/half_life), 1
+N_PARAMS = P_CAL_DECAY + N_CAL
+PARAM_NAMES = (
+    *_SCALARS,
+    *(f"CAL_LO_{n}" for n in CAL_NAMES),
+    *(f"CAL_HI_{n}" for n in CAL_NAMES),
+    *(f"CAL_DECAY_{n}" for n in CAL_NAMES),
+)
+
+# Per-regime parameters, ``regime_params[r, column]``.
+RP_PACE_LO = 0  # $bn/month
+RP_PACE_HI = 1  # $bn/month
+RP_THEN_LO = 2  # $bn/month after the switch
+RP_THEN_HI = 3  # $bn/month after the switch
+RP_SWITCH_DAY = 4  # first day index at the new pace (T: never)
+RP_REACT_ABOVE = 5  # bp; +inf: never reacts
+RP_REACT_ADD = 6  # $bn/month
+RP_EMERGENCY_PACE = 7  # $bn/month; 0: no emergency rule
+RP_EMERGENCY_MONTHS = 8  # months after the crisis month
+N_REGIME_PARAMS = 9
+
+# Trace columns (``trace[path, t, regime, column]``), written only by the tracing kernel.
+TRACE_NAMES = (
+    "soma", "currency", "tga", "on_rrp", "other_liabilities", "srf", "reserves", "bank_assets",
+    "ratio", "spread_latent", "spread", "effr_minus_iorb", "purchases", "events",
+)  # fmt: skip
+(
+    T_SOMA, T_CURRENCY, T_TGA, T_ON_RRP, T_OTHER_LIAB, T_SRF, T_RESERVES, T_BANK_ASSETS,
+    T_RATIO, T_SPREAD_LATENT, T_SPREAD, T_EFFR, T_PURCHASES, T_EVENTS,
+) = range(len(TRACE_NAMES))  # fmt: skip
+N_TRACE = len(TRACE_NAMES)
+
+# Shared daily shocks recorded by the tracing kernel (``shocks[path, t, column]``); the last
+# N_CAL columns hold the amount ($bn) of each TGA calendar effect's current event.
+SHOCK_NAMES = (
+    "currency", "tga", "on_rrp", "other_liabilities", "spread_noise", "jump_uniform", "stigma",
+    "rrp_spike", *(f"amount_{name}" for name in CAL_NAMES),
+)  # fmt: skip
+(
+    S_CURRENCY, S_TGA, S_ON_RRP, S_OTHER_LIAB, S_SPREAD_NOISE, S_JUMP_UNIFORM, S_STIGMA,
+    S_RRP_SPIKE,
+) = range(8)  # fmt: skip
+S_CAL_AMOUNT = 8  # S_CAL_AMOUNT + k
+N_SHOCKS = len(SHOCK_NAMES)
+
+# Per-path draws recorded by the tracing kernel (``path_draws[path, column]``).
+PATH_DRAW_NAMES = (
+    "pace_uniform", "then_uniform", "currency_growth", "bank_growth", "rrp_base",
+    "debt_ceiling_active", "debt_ceiling_floor", "debt_ceiling_resolution", "debt_ceiling_rebuild",
+)  # fmt: skip
+(
+    D_PACE_UNIFORM, D_THEN_UNIFORM, D_CURRENCY_GROWTH, D_BANK_GROWTH, D_RRP_BASE, D_DC_ACTIVE,
+    D_DC_FLOOR, D_DC_RESOLUTION, D_DC_REBUILD,
+) = range(len(PATH_DRAW_NAMES))  # fmt: skip
+N_PATH_DRAWS = len(PATH_DRAW_NAMES)

@@ -1,0 +1,291 @@
+"""Config + calendar → the plain arrays the kernels read (layout in ``engine.kernels.layout``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .calendar import BusinessCalendar
+from .config import Config
+from .kernels import layout as L
+
+_LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every input of the path kernel for one config.
+
+    Attributes
+    ----------
+    calendar : BusinessCalendar
+    day_float : float64 (T, N_DAY_FLOAT); day_int : int64 (T, N_DAY_INT)
+    cal_share : float64 (T, N_CAL), share of each TGA calendar effect booked per day
+    days_in_month : int64 (M,)
+    params : float64 (N_PARAMS,); regime_params : float64 (R, N_REGIME_PARAMS)
+    hist_grid : float64 (V, 2), [low, width] of each histogram
+    n_bins : int, histogram bins inside [low, low + n_bins * width)
+    regime_names : tuple[str, ...]; regime_weights : float64 (R,), NaN where unweighted
+    """
+
+    calendar: BusinessCalendar
+    day_float: np.ndarray
+    day_int: np.ndarray
+    cal_share: np.ndarray
+    days_in_month: np.ndarray
+    params: np.ndarray
+    regime_params: np.ndarray
+    hist_grid: np.ndarray
+    n_bins: int
+    regime_names: tuple[str, ...]
+    regime_weights: np.ndarray
+
+    @cached_property
+    def kernel_inputs(self) -> tuple[np.ndarray, ...]:
+        """The read-only arguments of ``simulate_block`` after the seeds, in order."""
+        return (self.day_float, self.day_int, self.cal_share, self.days_in_month, self.params,
+                self.regime_params, self.hist_grid)  # fmt: skip
+
+
+def build_schedule(config: Config) -> Schedule:
+    """Turn a validated config into kernel arrays."""
+    sim = config.simulation
+    calendar = BusinessCalendar(sim.start, sim.horizon_months)
+    day_float = np.zeros((calendar.n_days, L.N_DAY_FLOAT))
+    day_float[:, L.DF_TGA_ANCHOR] = tga_anchor(config, calendar)
+    day_float[:, L.DF_CURRENCY_SEASONAL] = currency_seasonal_step(config, calendar)
+    day_float[:, L.DF_GAMMA] = calendar_gamma(config, calendar)
+
+    day_int = np.zeros((calendar.n_days, L.N_DAY_INT), dtype=np.int64)
+    day_int[:, L.DI_MONTH] = calendar.month
+    day_int[:, L.DI_MONTH_END] = calendar.month_end
+    day_int[:, L.DI_RRP_SPIKE] = np.where(
+        calendar.year_end, L.SPIKE_YEAR, np.where(calendar.quarter_end, L.SPIKE_QUARTER, 0)
+    )
+    cal_share, cal_new = tga_calendar_effects(config, calendar)
+    day_int[:, L.DI_CAL_NEW : L.DI_CAL_NEW + L.N_CAL] = cal_new
+
+    regimes = config.active_regimes
+    hist = config.output.histograms
+    grids = {"reserves": hist.reserves_bn, "spread": hist.spread_bp, "srf": hist.srf_bn,
+             "tga": hist.tga_bn}  # fmt: skip
+    hist_grid = np.array([grids[name.split("_")[0]] for name in L.HIST_NAMES], dtype=float)
+    return Schedule(
+        calendar=calendar,
+        day_float=day_float,
+        day_int=day_int,
+        cal_share=cal_share,
+        days_in_month=calendar.days_in_month,
+        params=scalar_params(config, calendar),
+        regime_params=np.array([_regime_row(r, calendar) for r in regimes]),
+        hist_grid=hist_grid,
+        n_bins=config.output.histogram_bins,
+        regime_names=tuple(r.name for r in regimes),
+        regime_weights=np.array([np.nan if r.weight is None else r.weight for r in regimes]),
+    )
+
+
+def tga_anchor(config: Config, calendar: BusinessCalendar) -> np.ndarray:
+    """TGA anchor ($bn, (T,)): linear in business days from the initial balance through the
+    quarter-end targets, flat after the last."""
+    tga = config.tga
+    knots = np.array([config.initial.as_of, *tga.anchor_dates], dtype="datetime64[D]")
+    values = np.array([config.initial.tga_bn, *tga.anchor_bn])
+    position = np.busday_count(knots[0], calendar.days, holidays=calendar.closed)
+    knot_position = np.busday_count(knots[0], knots, holidays=calendar.closed)
+    return np.interp(position, knot_position, values)
+
+
+def currency_seasonal_step(config: Config, calendar: BusinessCalendar) -> np.ndarray:
+    """Day-on-day change of the log seasonal currency factor (1, (T,)).
+
+    The seasonal level rises linearly through December to ``seasonal_peak_bn`` on Dec 31 and
+    unwinds linearly through January (calendar-day fractions), relative to initial currency.
+    The first day's change is taken from the calendar day before the start.
+    """
+    days = np.concatenate([calendar.days[:1] - 1, calendar.days])
+    month_first = days.astype("datetime64[M]")
+    month_length = (month_first + 1).astype("datetime64[D]") - month_first.astype("datetime64[D]")
+    fraction = ((days - month_first.astype("datetime64[D]")) + 1) / month_length
+    calendar_month = month_first.astype(np.int64) % 12 + 1
+    shape = np.where(calendar_month == 12, fraction, np.where(calendar_month == 1, 1 - fraction, 0))
+    level = config.currency.seasonal_peak_bn * shape / config.initial.currency_bn
+    return np.diff(level)
+
+
+def calendar_gamma(config: Config, calendar: BusinessCalendar) -> np.ndarray:
+    """γ (bp, (T,)): the largest period-end effect of the day plus the settlement effect."""
+    spread = config.spread
+    period_end = np.where(
+        calendar.year_end,
+        spread.year_end_bp,
+        np.where(
+            calendar.quarter_end,
+            spread.quarter_end_bp,
+            np.where(calendar.month_end, spread.month_end_bp, 0.0),
+        ),
+    )
+    return period_end + spread.settlement_bp * calendar.mid_month_settlement
+
+
+def tga_calendar_effects(config: Config, calendar: BusinessCalendar):
+    """Shares of each TGA calendar effect's amount booked per day and the days a new event of
+    it opens: (float64 (T, N_CAL), int64 (T, N_CAL)), columns in ``layout.CAL_NAMES`` order."""
+    effects = config.tga.calendar
+    share = np.zeros((calendar.n_days, L.N_CAL))
+    new = np.zeros((calendar.n_days, L.N_CAL), dtype=np.int64)
+
+    def window(column, position, length):
+        inside = position >= 0
+        share[inside, column] = 1.0 / length
+        new[position == 0, column] = 1
+
+    def single(column, flags):
+        share[flags, column] = 1.0
+        new[flags, column] = 1
+
+    april = effects.april_tax
+    window(0, calendar.april_tax_window(april.first_day, april.window_days), april.window_days)
+    single(1, calendar.corporate_tax)
+    single(2, calendar.mid_month_settlement | calendar.month_end)
+    first = effects.first_of_month
+    window(3, calendar.first_of_month_window(first.window_days), first.window_days)
+    return share, new
+
+
+def _first_day_on_or_after(calendar: BusinessCalendar, day) -> int:
+    return int(np.searchsorted(calendar.days, np.datetime64(day, "D")))
+
+
+def initial_spread(config: Config) -> float:
+    """Spread (bp) on the demand curve at the initial reserve ratio, with no noise."""
+    curve, initial = config.demand_curve, config.initial
+    ratio = initial.reserves_bn / initial.bank_assets_bn
+    return curve.alpha_bp + curve.beta_bp * math.exp(-curve.lambda_ * (ratio - curve.x0))
+
+
+def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
+    """The kernel's scalar parameters (float64 (N_PARAMS,)), units as in the config."""
+    c = config
+    ini = c.initial
+    other_liabilities0 = (
+        ini.soma_bn + ini.other_assets_bn - ini.currency_bn - ini.tga_bn - ini.on_rrp_bn
+        - ini.reserves_bn
+    )  # fmt: skip
+    dc = c.tga.debt_ceiling
+    ev = c.events
+    values = {
+        L.P_SOMA0: ini.soma_bn,
+        L.P_OTHER_ASSETS: ini.other_assets_bn,
+        L.P_CURRENCY0: ini.currency_bn,
+        L.P_TGA0: ini.tga_bn,
+        L.P_OTHER_LIAB0: other_liabilities0,
+        L.P_BANK_EX_RESERVES0: ini.bank_assets_bn - ini.reserves_bn,
+        L.P_DAYS_PER_YEAR: c.simulation.business_days_per_year,
+        L.P_CUR_GROWTH_LO: c.currency.growth_per_year.low,
+        L.P_CUR_GROWTH_HI: c.currency.growth_per_year.high,
+        L.P_CUR_LOG_SD: c.currency.daily_sd_bn / ini.currency_bn,
+        L.P_TGA_AR: c.tga.ar_coefficient,
+        L.P_TGA_SD: c.tga.daily_sd_bn,
+        L.P_TGA_DF: c.tga.t_df,
+        L.P_RRP_BASE_LO: c.on_rrp.base_bn.low,
+        L.P_RRP_BASE_HI: c.on_rrp.base_bn.high,
+        L.P_RRP_SD: c.on_rrp.daily_sd_bn,
+        L.P_RRP_QE_LOG_MEDIAN: _log_or_floor(c.on_rrp.quarter_end_median_bn),
+        L.P_RRP_QE_LOG_SD: c.on_rrp.quarter_end_log_sd,
+        L.P_RRP_YE_LOG_MEDIAN: _log_or_floor(c.on_rrp.year_end_median_bn),
+        L.P_RRP_YE_LOG_SD: c.on_rrp.year_end_log_sd,
+        L.P_RRP_REFILL: c.on_rrp.refill_bn_per_bp,
+        L.P_RRP_REFILL_BELOW: c.on_rrp.refill_below_bp,
+        L.P_OL_AR: c.other_liabilities.ar_coefficient,
+        L.P_OL_SD: c.other_liabilities.daily_sd_bn,
+        L.P_BANK_GROWTH_LO: c.bank_assets.growth_per_year.low,
+        L.P_BANK_GROWTH_HI: c.bank_assets.growth_per_year.high,
+        L.P_ALPHA: c.demand_curve.alpha_bp,
+        L.P_BETA: c.demand_curve.beta_bp,
+        L.P_X0: c.demand_curve.x0,
+        L.P_LAMBDA: c.demand_curve.lambda_,
+        L.P_NOISE_AR: c.spread.noise_ar,
+        L.P_NOISE_SD0: c.spread.noise_sd0_bp,
+        L.P_NOISE_SD1: c.spread.noise_sd1_bp,
+        L.P_NOISE_DF: c.spread.noise_t_df,
+        L.P_JUMP_P0: c.spread.jump_p0,
+        L.P_JUMP_LAMBDA: c.spread.jump_lambda,
+        L.P_JUMP_MEAN: c.spread.jump_mean_bp,
+        L.P_SRF_RATE: c.srf.rate_above_iorb_bp,
+        L.P_STIGMA_LOG_MEDIAN: math.log(c.srf.stigma_median_bp),
+        L.P_STIGMA_LOG_SD: c.srf.stigma_log_sd,
+        L.P_SRF_LEAK: c.srf.leak,
+        L.P_SRF_TAKEUP: c.srf.takeup_bn_per_bp,
+        L.P_EFFR_E0: c.effr.e0_bp,
+        L.P_EFFR_PSI: c.effr.psi,
+        L.P_EFFR_S0: c.effr.s0_bp,
+        L.P_EFFR_TOP: c.effr.top_of_range_above_iorb_bp,
+        L.P_EV_TIGHT: ev.tight_bp,
+        L.P_EV_STRESS: ev.stress_bp,
+        L.P_EV_STRESS_SRF: ev.stress_srf_bn,
+        L.P_EV_CRISIS: ev.crisis_bp,
+        L.P_EV_CRISIS_SRF: ev.crisis_srf_bn,
+        L.P_EV_SYSTEMIC: ev.systemic_bp,
+        L.P_EV_SYSTEMIC_DAYS: ev.systemic_days,
+        L.P_EV_SCARCE_RATIO: ev.scarce_ratio,
+        L.P_EV_SCARCE_RESERVES: ev.scarce_reserves_bn,
+        L.P_DC_PROBABILITY: dc.probability,
+        L.P_DC_START_DAY: _first_day_on_or_after(calendar, dc.start),
+        L.P_DC_DECLINE_DAYS: dc.decline_days,
+        L.P_DC_FLOOR_LO: dc.floor_bn.low,
+        L.P_DC_FLOOR_HI: dc.floor_bn.high,
+        L.P_DC_RESOLUTION_LO: dc.resolution_days.low,
+        L.P_DC_RESOLUTION_HI: dc.resolution_days.high,
+        L.P_DC_REBUILD_LO: dc.rebuild_days.low,
+        L.P_DC_REBUILD_HI: dc.rebuild_days.high,
+        L.P_SPREAD0: initial_spread(c),
+    }
+    params = np.full(L.N_PARAMS, np.nan)
+    for index, value in values.items():
+        params[index] = value
+    effects = c.tga.calendar
+    for k, name in enumerate(L.CAL_NAMES):
+        effect = getattr(effects, name)
+        params[L.P_CAL_LO + k] = effect.amount_bn.low
+        params[L.P_CAL_HI + k] = effect.amount_bn.high
+        params[L.P_CAL_DECAY + k] = math.exp(-_LN2 / effect.half_life_days)
+    missing = [L.PARAM_NAMES[i] for i in np.flatnonzero(np.isnan(params))]
+    if missing:
+        raise AssertionError(f"kernel parameters not set: {missing}")
+    return params
+
+
+def _log_or_floor(median_bn: float) -> float:
+    """log of a lognormal median; a zero median (no spike) maps to exp(-inf) = 0."""
+    return math.log(median_bn) if median_bn > 0 else -math.inf
+
+
+def _regime_row(regime, calendar: BusinessCalendar) -> np.ndarray:
+    row = np.zeros(L.N_REGIME_PARAMS)
+    row[L.RP_PACE_LO] = regime.pace_bn.low
+    row[L.RP_PACE_HI] = regime.pace_bn.high
+    then = regime.then_pace_bn or regime.pace_bn
+    row[L.RP_THEN_LO] = then.low
+    row[L.RP_THEN_HI] = then.high
+    row[L.RP_SWITCH_DAY] = switch_day(regime.switch_after_months, calendar)
+    row[L.RP_REACT_ABOVE] = math.inf if regime.react_above_bp is None else regime.react_above_bp
+    row[L.RP_REACT_ADD] = regime.react_add_bn or 0.0
+    row[L.RP_EMERGENCY_PACE] = regime.emergency_pace_bn or 0.0
+    row[L.RP_EMERGENCY_MONTHS] = regime.emergency_months or 0
+    return row
+
+
+def switch_day(months: float | None, calendar: BusinessCalendar) -> int:
+    """First day index at the new pace, ``months`` (fractional) months after the start: month
+    ``floor(months)``, at the business day that fraction of the way through it (T: never)."""
+    if months is None:
+        return calendar.n_days
+    whole = math.floor(months)
+    if whole >= calendar.horizon_months:
+        return calendar.n_days
+    first = int(np.searchsorted(calendar.month, whole))
+    return first + math.floor((months - whole) * calendar.days_in_month[whole] + 0.5)

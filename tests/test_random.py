@@ -1,0 +1,128 @@
+"""Random streams: the generator's algorithm, its variates' distributions, and seeding.
+
+Statistical checks use fixed seeds; tolerances are stated in standard errors (SE) or as the
+KS statistic's critical value at level 1e-3 (1.95 / sqrt(n)).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy import stats
+
+from engine.kernels.random import next_u64, normal_pair, student_t_unit, uniform
+from engine.rng import block_seeds, plan_blocks
+
+N = 200_000
+TOL_SE = 4.0
+KS_CRITICAL = 1.95 / math.sqrt(N)
+MASK = (1 << 64) - 1
+
+
+def xoshiro256plus_reference(state, n):
+    """The published xoshiro256+ algorithm on Python integers."""
+    s = [int(x) for x in state]
+    out = []
+    for _ in range(n):
+        out.append((s[0] + s[3]) & MASK)
+        t = (s[1] << 17) & MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 45) | (s[3] >> 19)) & MASK
+    return out
+
+
+@njit
+def _raw(state, n):
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        out[i] = next_u64(state)
+    return out
+
+
+@njit
+def _uniforms(state, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = uniform(state)
+    return out
+
+
+@njit
+def _normal_pairs(state, n):
+    out = np.empty((n, 2))
+    for i in range(n):
+        out[i, 0], out[i, 1] = normal_pair(state)
+    return out
+
+
+@njit
+def _student(state, n, df):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = student_t_unit(state, df)
+    return out
+
+
+def _state(seed=1):
+    return block_seeds(seed, 0, 1)[0].copy()
+
+
+def test_generator_is_xoshiro256plus():
+    state = _state()
+    expected = xoshiro256plus_reference(state, 50)
+    assert [int(x) for x in _raw(state, 50)] == expected
+
+
+def test_uniform_moments_and_ks():
+    u = _uniforms(_state(2), N)
+    assert ((u > 0) & (u < 1)).all()
+    assert abs(u.mean() - 0.5) < TOL_SE * math.sqrt(1 / 12 / N)
+    var_se = math.sqrt((1 / 80 - 1 / 144) / N)  # Var of (u - 1/2)^2 is 1/80 - 1/144
+    assert abs(u.var() - 1 / 12) < TOL_SE * var_se
+    assert stats.kstest(u, "uniform").statistic < KS_CRITICAL
+
+
+def test_normal_pairs_are_independent_standard_normals():
+    z = _normal_pairs(_state(3), N)
+    for column in z.T:
+        assert abs(column.mean()) < TOL_SE / math.sqrt(N)
+        assert abs(column.var() - 1) < TOL_SE * math.sqrt(2 / N)
+        assert stats.kstest(column, "norm").statistic < KS_CRITICAL
+    assert abs(np.corrcoef(z.T)[0, 1]) < TOL_SE / math.sqrt(N)
+
+
+@pytest.mark.parametrize("df", [3.0, 4.0])
+def test_student_t_has_unit_variance_shape(df):
+    x = _student(_state(4), N, df)
+    scale = math.sqrt((df - 2) / df)
+    assert stats.kstest(x, stats.t(df, scale=scale).cdf).statistic < KS_CRITICAL
+    # the tail: P(|X| > 3) of the scaled t, as a binomial proportion
+    p_tail = 2 * stats.t(df, scale=scale).sf(3.0)
+    observed = (np.abs(x) > 3.0).mean()
+    assert abs(observed - p_tail) < TOL_SE * math.sqrt(p_tail * (1 - p_tail) / N)
+
+
+def test_block_seeds_are_reproducible_and_distinct():
+    a = block_seeds(11, 5, 64)
+    assert a.shape == (64, 4) and a.dtype == np.uint64
+    assert np.array_equal(a, block_seeds(11, 5, 64))
+    assert not np.array_equal(a, block_seeds(11, 6, 64))
+    assert not np.array_equal(a, block_seeds(12, 5, 64))
+    assert len({tuple(row) for row in a}) == 64
+
+
+def test_partial_block_is_a_prefix_of_the_full_block():
+    assert np.array_equal(block_seeds(3, 2, 64, 10), block_seeds(3, 2, 64)[:10])
+    with pytest.raises(ValueError):
+        block_seeds(3, 2, 64, 65)
+
+
+def test_plan_blocks():
+    assert plan_blocks(10, 4) == [(0, 4), (1, 4), (2, 2)]
+    assert plan_blocks(8, 4) == [(0, 4), (1, 4)]
+    assert plan_blocks(3, 4) == [(0, 3)]

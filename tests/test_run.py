@@ -1,0 +1,66 @@
+"""Runs: identical counts however the work is split, prefix stability, and plausible results."""
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.diagnostics import trace_paths
+from engine.kernels import layout as L
+from engine.pipeline import simulate
+from engine.run import run_accumulators
+from engine.schedule import build_schedule
+
+from .conftest import small
+
+TOL_SE = 3.0
+
+
+@pytest.fixture(scope="module")
+def short_schedule(default_config):
+    return build_schedule(small(default_config, months=4))
+
+
+@pytest.mark.parametrize(("workers", "task_blocks"), [(2, 1), (2, 3), (1, 2), (2, 100)])
+def test_counts_do_not_depend_on_workers_or_task_size(short_schedule, workers, task_blocks):
+    reference = run_accumulators(short_schedule, 700, 9, 64, workers=1, task_blocks=1)
+    other = run_accumulators(short_schedule, 700, 9, 64, workers=workers, task_blocks=task_blocks)
+    assert other.equals(reference)
+
+
+def test_first_paths_are_the_same_in_a_longer_run(short_schedule):
+    n = 150  # not a multiple of the block size
+    short = trace_paths(short_schedule, n, 4, 64)
+    long = trace_paths(short_schedule, 2 * n, 4, 64)
+    assert np.array_equal(short.values, long.values[:n])
+    assert run_accumulators(short_schedule, n, 4, 64, workers=2).equals(short.accumulators)
+
+
+def test_seed_and_block_size_change_the_paths(short_schedule):
+    a = run_accumulators(short_schedule, 300, 4, 64)
+    assert not a.equals(run_accumulators(short_schedule, 300, 5, 64))
+    assert not a.equals(run_accumulators(short_schedule, 300, 4, 32))
+
+
+def test_more_buying_means_fewer_crises(default_config):
+    """Cumulative crisis odds over the horizon: C (3.5bn) > A (20–30bn) > B (45bn), each gap
+    larger than TOL_SE paired standard errors (the regimes share paths)."""
+    ds = simulate(default_config, paths=20_000, seed=2026, workers=2)
+    joint = ds.joint_cumulative_count.sel(event="crisis").isel(time=-1)
+    n = int(ds.n_paths[0])
+
+    def gap(hi, lo):
+        p_hi = joint.sel(regime=hi, other_regime=hi).item() / n
+        p_lo = joint.sel(regime=lo, other_regime=lo).item() / n
+        p_both = joint.sel(regime=hi, other_regime=lo).item() / n
+        var = p_hi + p_lo - 2 * p_both - (p_hi - p_lo) ** 2
+        return p_hi - p_lo, math.sqrt(var / n)
+
+    for hi, lo in (("C", "A"), ("A", "B")):
+        diff, se = gap(hi, lo)
+        assert diff > TOL_SE * se, (hi, lo, diff, se)
+    scarce = ds.cumulative_event_probability.sel(event="scarce").isel(time=-1)
+    assert scarce.sel(regime="C") > scarce.sel(regime="A") > scarce.sel(regime="B")
+    assert ds.event_count.sel(event="tight").sum() > ds.event_count.sel(event="crisis").sum()
+    assert (ds.event_count.sel(event="crisis") <= ds.event_count.sel(event="stress")).all()
+    assert L.EVENT_NAMES[L.E_CRISIS] == "crisis"
