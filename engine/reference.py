@@ -114,22 +114,21 @@ def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.nd
         monthly = monthly + np.where(react_on, rp[:, L.RP_REACT_ADD], 0.0)
         emergency = (crisis_day >= 0) & (t > crisis_day) & (m <= emergency_last)
         monthly = np.where(emergency, np.maximum(monthly, rp[:, L.RP_EMERGENCY_PACE]), monthly)
-        purchases = monthly / days_in_month[m]
+        purchases = monthly * (1.0 / days_in_month[m])
         soma = soma + purchases
         on_rrp = rrp[:, None] + p[L.P_RRP_REFILL] * np.maximum(
             0.0, p[L.P_RRP_REFILL_BELOW] - spread_prev
         )
-        reserves = (
-            soma + p[L.P_OTHER_ASSETS] - currency[:, None] - tga[:, None] - on_rrp - other[:, None]
-        )
-        ratio = reserves / (bank[:, None] + reserves)
-        h = np.exp(-p[L.P_LAMBDA] * (ratio - p[L.P_X0]))
+        base = p[L.P_OTHER_ASSETS] - currency - tga - other
+        reserves = soma + base[:, None] - on_rrp
+        gap = reserves / (bank[:, None] + reserves) - p[L.P_X0]
+        h = np.exp(-p[L.P_LAMBDA] * gap)
         eta = s[:, [L.S_SPREAD_NOISE]]
         noise = p[L.P_NOISE_AR] * noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
-        jump_p = np.minimum(1.0, p[L.P_JUMP_P0] * np.exp(-p[L.P_JUMP_LAMBDA] * (ratio - p[L.P_X0])))
-        u = s[:, [L.S_JUMP_UNIFORM]]
-        with np.errstate(divide="ignore"):
-            jump = np.where(u < jump_p, -p[L.P_JUMP_MEAN] * np.log(u / jump_p), 0.0)
+        # a jump when u < min(1, p0 exp(-λJ (x - x0))); given one, u / p is uniform: size from it
+        log_p = np.minimum(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
+        log_u = np.log(s[:, [L.S_JUMP_UNIFORM]])
+        jump = np.where(log_u < log_p, -p[L.P_JUMP_MEAN] * (log_u - log_p), 0.0)
         gamma = schedule.day_float[t, L.DF_GAMMA]
         latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise + jump
         cap = ceiling[:, None]
@@ -138,7 +137,7 @@ def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.nd
         srf = np.where(above, p[L.P_SRF_TAKEUP] * (latent - cap), 0.0)
         effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * np.maximum(0.0, spread - p[L.P_EFFR_S0])
         reported = reserves + srf
-        reported_ratio = reported / (bank[:, None] + reported)
+        bank_assets = bank[:, None] + reported
 
         run = np.where(spread >= p[L.P_EV_SYSTEMIC], run + 1, 0)
         ev = out["events"][:, t]
@@ -150,7 +149,7 @@ def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.nd
             (effr > p[L.P_EFFR_TOP]) | (spread >= p[L.P_EV_CRISIS]) | (srf >= p[L.P_EV_CRISIS_SRF])
         )
         ev[..., L.E_SYSTEMIC] = run >= p[L.P_EV_SYSTEMIC_DAYS]
-        ev[..., L.E_SCARCE] = (reported_ratio < p[L.P_EV_SCARCE_RATIO]) | (
+        ev[..., L.E_SCARCE] = (reported < p[L.P_EV_SCARCE_RATIO] * bank_assets) | (
             reported < p[L.P_EV_SCARCE_RESERVES]
         )
         ev[..., L.E_TIGHT_XPE] = tight & ~month_end[t]
@@ -164,13 +163,13 @@ def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.nd
         spread_prev = spread
         month_sum = month_sum + spread
         if month_end[t]:
-            react_on = month_sum / days_in_month[m] > rp[:, L.RP_REACT_ABOVE]
+            react_on = month_sum * (1.0 / days_in_month[m]) > rp[:, L.RP_REACT_ABOVE]
             month_sum = np.zeros_like(month_sum)
 
         row = {
             "soma": soma, "currency": currency[:, None], "tga": tga[:, None], "on_rrp": on_rrp,
             "other_liabilities": other[:, None], "srf": srf, "reserves": reported,
-            "bank_assets": bank[:, None] + reported, "ratio": reported_ratio,
+            "bank_assets": bank_assets, "ratio": reported / bank_assets,
             "spread_latent": latent, "spread": spread, "effr_minus_iorb": effr,
             "purchases": purchases,
         }  # fmt: skip

@@ -212,7 +212,7 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         L.P_NOISE_SD0: c.spread.noise_sd0_bp,
         L.P_NOISE_SD1: c.spread.noise_sd1_bp,
         L.P_NOISE_DF: c.spread.noise_t_df,
-        L.P_JUMP_P0: c.spread.jump_p0,
+        L.P_JUMP_LOG_P0: _log_or_floor(c.spread.jump_p0),
         L.P_JUMP_LAMBDA: c.spread.jump_lambda,
         L.P_JUMP_MEAN: c.spread.jump_mean_bp,
         L.P_SRF_RATE: c.srf.rate_above_iorb_bp,
@@ -243,6 +243,8 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         L.P_DC_REBUILD_LO: dc.rebuild_days.low,
         L.P_DC_REBUILD_HI: dc.rebuild_days.high,
         L.P_SPREAD0: initial_spread(c),
+        L.P_EV_QUIET_BELOW: min(ev.tight_bp, ev.stress_bp, ev.crisis_bp, ev.systemic_bp),
+        L.P_EV_QUIET_SRF_BELOW: min(ev.stress_srf_bn, ev.crisis_srf_bn),
     }
     params = np.full(L.N_PARAMS, np.nan)
     for index, value in values.items():
@@ -259,9 +261,9 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
     return params
 
 
-def _log_or_floor(median_bn: float) -> float:
-    """log of a lognormal median; a zero median (no spike) maps to exp(-inf) = 0."""
-    return math.log(median_bn) if median_bn > 0 else -math.inf
+def _log_or_floor(value: float) -> float:
+    """log of a non-negative parameter; 0 (no spike, no jumps) maps to -inf."""
+    return math.log(value) if value > 0 else -math.inf
 
 
 def _regime_row(regime, calendar: BusinessCalendar) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from engine.kernels.random import next_u64, normal_pair, student_t_unit, uniform
+from engine.kernels.random import next_u64, normal, student_t_unit, uniform
 from engine.rng import block_seeds, plan_blocks
 
 N = 200_000
@@ -53,10 +53,10 @@ def _uniforms(state, n):
 
 
 @njit
-def _normal_pairs(state, n):
-    out = np.empty((n, 2))
+def _normals(state, n):
+    out = np.empty(n)
     for i in range(n):
-        out[i, 0], out[i, 1] = normal_pair(state)
+        out[i] = normal(state)
     return out
 
 
@@ -87,16 +87,35 @@ def test_uniform_moments_and_ks():
     assert stats.kstest(u, "uniform").statistic < KS_CRITICAL
 
 
-def test_normal_pairs_are_independent_standard_normals():
-    z = _normal_pairs(_state(3), N)
-    for column in z.T:
-        assert abs(column.mean()) < TOL_SE / math.sqrt(N)
-        assert abs(column.var() - 1) < TOL_SE * math.sqrt(2 / N)
-        assert stats.kstest(column, "norm").statistic < KS_CRITICAL
-    assert abs(np.corrcoef(z.T)[0, 1]) < TOL_SE / math.sqrt(N)
+def test_ziggurat_tables_close():
+    from engine.kernels.random import ZIGGURAT_TOP, ZIGGURAT_V, ZIGGURAT_X
+
+    assert abs(ZIGGURAT_TOP - 1.0) < 1e-12  # the top layer reaches the density's peak
+    f = np.exp(-0.5 * ZIGGURAT_X**2)
+    areas = ZIGGURAT_X[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(areas[:-1], ZIGGURAT_V, rtol=1e-12)
 
 
-@pytest.mark.parametrize("df", [3.0, 4.0])
+def test_normals_are_independent_standard_normals():
+    z = _normals(_state(3), 2 * N)
+    assert abs(z.mean()) < TOL_SE / math.sqrt(2 * N)
+    assert abs(z.var() - 1) < TOL_SE * math.sqrt(2 / (2 * N))
+    assert stats.kstest(z, "norm").statistic < 1.95 / math.sqrt(2 * N)
+    assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < TOL_SE / math.sqrt(2 * N)
+
+
+@pytest.mark.parametrize("threshold", [1.0, 2.5, 3.6541528853610088, 4.5])
+def test_normal_tails_including_the_ziggurat_tail(threshold):
+    """P(|Z| > c) as a binomial proportion, on both sides of the base layer's edge R."""
+    n = 4_000_000
+    z = _normals(_state(5), n)
+    p = 2 * stats.norm.sf(threshold)
+    observed = (np.abs(z) > threshold).mean()
+    assert abs(observed - p) < TOL_SE * math.sqrt(p * (1 - p) / n)
+    assert abs((z > threshold).mean() - p / 2) < TOL_SE * math.sqrt(p / 2 * (1 - p / 2) / n)
+
+
+@pytest.mark.parametrize("df", [3.0, 4.0, 5.0, 2.5, 12.0])
 def test_student_t_has_unit_variance_shape(df):
     x = _student(_state(4), N, df)
     scale = math.sqrt((df - 2) / df)

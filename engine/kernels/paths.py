@@ -14,15 +14,18 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
-from .random import normal_pair, seed_state, student_t_unit, uniform
+from .random import normal, seed_state, student_t_unit, uniform
+
+N_PATH_UNIFORMS = 9  # pace, later pace, currency growth, bank growth, RRP base, debt ceiling ×4
 
 
 @jit(inline="always")
-def _between(state, low, high):
-    return low + uniform(state) * (high - low)
+def _scale(u, low, high):
+    """A uniform u on (0, 1) mapped to (low, high)."""
+    return low + u * (high - low)
 
 
-@jit(inline="always")
+@jit
 def debt_ceiling_weight(since, decline_days, resolution_days, rebuild_days):
     """Share (0..1) of the way from the TGA anchor to the debt-ceiling floor, ``since`` business
     days after the episode starts: down over ``decline_days``, held until resolution, rebuilt
@@ -36,31 +39,48 @@ def debt_ceiling_weight(since, decline_days, resolution_days, rebuild_days):
     return depth * (1.0 - rebuilt) if rebuilt < 1.0 else 0.0
 
 
-@jit(inline="always")
-def day_events(params, spread, srf, effr_minus_iorb, ratio, reserves, run, month_end, out):
-    """Flags of the event tiers on one day into ``out`` (bool, (E,)).
+@jit(inline="always")  # a call would pass the shared params array: its refcount
+# is an atomic that two threads writing it would fight over
+def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run, month_end):
+    """Event tiers of one day as a bitmask (bit ``e`` for ``layout.EVENT_NAMES[e]``).
 
-    ``run`` counts the business days in a row, this one included, with the spread at or above
-    the systemic threshold.
+    ``reserves`` and ``bank_assets`` in $bn; ``run`` counts the business days in a row, this one
+    included, with the spread at or above the systemic threshold.
     """
+    bits = 0
+    if (
+        reserves < params[L.P_EV_SCARCE_RATIO] * bank_assets
+        or reserves < params[L.P_EV_SCARCE_RESERVES]
+    ):
+        bits |= 1 << L.E_SCARCE
+    if (
+        spread < params[L.P_EV_QUIET_BELOW]
+        and srf < params[L.P_EV_QUIET_SRF_BELOW]
+        and effr_minus_iorb <= params[L.P_EFFR_TOP]
+    ):
+        return bits  # a quiet day (the common case): below every spread and SRF threshold
     tight = spread >= params[L.P_EV_TIGHT]
     stress = spread >= params[L.P_EV_STRESS] or srf >= params[L.P_EV_STRESS_SRF]
-    out[L.E_TIGHT] = tight
-    out[L.E_STRESS] = stress
-    out[L.E_CRISIS] = (
+    if tight:
+        bits |= 1 << L.E_TIGHT
+        if not month_end:
+            bits |= 1 << L.E_TIGHT_XPE
+    if stress:
+        bits |= 1 << L.E_STRESS
+        if not month_end:
+            bits |= 1 << L.E_STRESS_XPE
+    if (
         effr_minus_iorb > params[L.P_EFFR_TOP]
         or spread >= params[L.P_EV_CRISIS]
         or srf >= params[L.P_EV_CRISIS_SRF]
-    )
-    out[L.E_SYSTEMIC] = run >= params[L.P_EV_SYSTEMIC_DAYS]
-    out[L.E_SCARCE] = (
-        ratio < params[L.P_EV_SCARCE_RATIO] or reserves < params[L.P_EV_SCARCE_RESERVES]
-    )
-    out[L.E_TIGHT_XPE] = tight and not month_end
-    out[L.E_STRESS_XPE] = stress and not month_end
+    ):
+        bits |= 1 << L.E_CRISIS
+    if run >= params[L.P_EV_SYSTEMIC_DAYS]:
+        bits |= 1 << L.E_SYSTEMIC
+    return bits
 
 
-@jit(inline="always")
+@jit
 def _bin(value, low, width, n_bins):
     """Histogram bin of ``value``: 0 underflow, 1..n_bins inside, n_bins + 1 overflow."""
     position = (value - low) / width
@@ -82,6 +102,14 @@ def _simulate(
     n_regimes = regime_params.shape[0]
     n_bins = hist.shape[3] - 2
     p = params
+    # Thresholds read on every regime-day, held in locals: array loads cannot be hoisted past
+    # the kernel's stores.
+    ev_systemic = p[L.P_EV_SYSTEMIC]
+    ev_quiet_below = p[L.P_EV_QUIET_BELOW]
+    ev_quiet_srf_below = p[L.P_EV_QUIET_SRF_BELOW]
+    effr_top = p[L.P_EFFR_TOP]
+    ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
+    ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
 
     state = np.empty(4, dtype=np.uint64)
     soma = np.empty(n_regimes)
@@ -93,28 +121,40 @@ def _simulate(
     crisis_day = np.empty(n_regimes, dtype=np.int64)
     emergency_last_month = np.empty(n_regimes, dtype=np.int64)
     systemic_run = np.empty(n_regimes, dtype=np.int64)
+    month_bits = np.zeros(n_regimes, dtype=np.int64)
+    ever_bits = np.zeros(n_regimes, dtype=np.int64)
     month_sum_spread = np.empty(n_regimes)
     month_min_reserves = np.empty(n_regimes)
     month_max_spread = np.empty(n_regimes)
     month_max_srf = np.empty(n_regimes)
-    month_flag = np.zeros((n_regimes, L.N_EVENTS), dtype=np.bool_)
-    ever = np.zeros((n_regimes, L.N_EVENTS), dtype=np.bool_)
-    today = np.zeros(L.N_EVENTS, dtype=np.bool_)
     cal_level = np.empty(L.N_CAL)
     cal_amount = np.zeros(L.N_CAL)
+    path_uniforms = np.empty(N_PATH_UNIFORMS)
+    tga_df = p[L.P_TGA_DF]
+    noise_df = p[L.P_NOISE_DF]
+    month_stats = np.empty(L.N_HISTS)
+    purchases = np.empty(n_regimes)
+    on_rrp = np.empty(n_regimes)
+    reserves = np.empty(n_regimes)
+    gap = np.empty(n_regimes)
+    h = np.empty(n_regimes)
+    switch_day = np.empty(n_regimes, dtype=np.int64)
 
     for path in range(n_paths):
         seed_state(seeds, path, state)
-        # Per-path draws, in a fixed order, shared by every regime (common random numbers).
-        u_pace = uniform(state)
-        u_then = uniform(state)
-        currency_growth = _between(state, p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
-        bank_growth = _between(state, p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
-        rrp_base = _between(state, p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
-        dc_active = uniform(state) < p[L.P_DC_PROBABILITY]
-        dc_floor = _between(state, p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
-        dc_resolution = _between(state, p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
-        dc_rebuild = _between(state, p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
+        # Per-path draws, in a fixed order, shared by every regime (common random numbers);
+        # one call site per variate kind (each inlined copy costs compile time).
+        for i in range(N_PATH_UNIFORMS):
+            path_uniforms[i] = uniform(state)
+        u_pace = path_uniforms[0]
+        u_then = path_uniforms[1]
+        currency_growth = _scale(path_uniforms[2], p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
+        bank_growth = _scale(path_uniforms[3], p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
+        rrp_base = _scale(path_uniforms[4], p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
+        dc_active = path_uniforms[5] < p[L.P_DC_PROBABILITY]
+        dc_floor = _scale(path_uniforms[6], p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
+        dc_resolution = _scale(path_uniforms[7], p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
+        dc_rebuild = _scale(path_uniforms[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
         if record:
             d = path_draws[path]
             d[L.D_PACE_UNIFORM] = u_pace
@@ -131,6 +171,7 @@ def _simulate(
             rp = regime_params[r]
             pace[r] = rp[L.RP_PACE_LO] + u_pace * (rp[L.RP_PACE_HI] - rp[L.RP_PACE_LO])
             then_pace[r] = rp[L.RP_THEN_LO] + u_then * (rp[L.RP_THEN_HI] - rp[L.RP_THEN_LO])
+            switch_day[r] = int(rp[L.RP_SWITCH_DAY])
             soma[r] = p[L.P_SOMA0]
             noise[r] = 0.0
             spread_prev[r] = p[L.P_SPREAD0]
@@ -138,13 +179,12 @@ def _simulate(
             crisis_day[r] = -1
             emergency_last_month[r] = -1
             systemic_run[r] = 0
+            month_bits[r] = 0
+            ever_bits[r] = 0
             month_sum_spread[r] = 0.0
             month_min_reserves[r] = np.inf
             month_max_spread[r] = -np.inf
             month_max_srf[r] = 0.0
-            for e in range(L.N_EVENTS):
-                month_flag[r, e] = False
-                ever[r, e] = False
         for k in range(L.N_CAL):
             cal_level[k] = 0.0
 
@@ -158,25 +198,28 @@ def _simulate(
         for t in range(n_days):
             month = day_int[t, L.DI_MONTH]
             month_end = day_int[t, L.DI_MONTH_END] == 1
+            month_start = t == 0 or day_int[t - 1, L.DI_MONTH] != month
             spike_kind = day_int[t, L.DI_RRP_SPIKE]
 
             # Shared shocks of the day, always drawn in this order.
-            eps_currency, eps_rrp = normal_pair(state)
-            eps_other, z_stigma = normal_pair(state)
-            nu_tga = student_t_unit(state, p[L.P_TGA_DF])
-            eta = student_t_unit(state, p[L.P_NOISE_DF])
+            eps_currency = normal(state)
+            eps_rrp = normal(state)
+            eps_other = normal(state)
+            z_stigma = normal(state)
+            nu_tga = student_t_unit(state, tga_df)
+            eta = student_t_unit(state, noise_df)
             u_jump = uniform(state)
             rrp_spike = 0.0
             z_spike = 0.0
             if spike_kind != L.SPIKE_NONE:
-                z_spike, _ = normal_pair(state)
+                z_spike = normal(state)
                 if spike_kind == L.SPIKE_YEAR:
                     rrp_spike = math.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * z_spike)
                 else:
                     rrp_spike = math.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * z_spike)
             for k in range(L.N_CAL):
                 if day_int[t, L.DI_CAL_NEW + k] == 1:
-                    cal_amount[k] = _between(state, p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+                    cal_amount[k] = _scale(uniform(state), p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
 
             # Factors shared by every regime.
             log_currency += currency_drift + day_float[t, L.DF_CURRENCY_SEASONAL]
@@ -198,63 +241,91 @@ def _simulate(
             other_liab = p[L.P_OTHER_LIAB0] + other_dev
             bank_ex_reserves *= bank_factor
             rrp_shared = max(0.0, rrp_base + p[L.P_RRP_SD] * eps_rrp) + rrp_spike
-            ceiling = p[L.P_SRF_RATE] + math.exp(
-                p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * z_stigma
-            )
+            # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
+            log_u_jump = math.log(u_jump)
+            ceiling = -np.inf  # SRF rate + stigma; computed on the first day a regime needs it
             gamma = day_float[t, L.DF_GAMMA]
+            reserves_base = p[L.P_OTHER_ASSETS] - currency - tga - other_liab
+
+            inv_days = 1.0 / days_in_month[month]
+
+            # Regimes in phases, so that their independent divisions and exps overlap.
+            for r in range(n_regimes):
+                # The pace changes only on a month's first day, the switch day and the day after
+                # the first crisis; it is recomputed on those days alone.
+                if month_start or t == switch_day[r] or t == crisis_day[r] + 1:
+                    monthly = then_pace[r] if t >= switch_day[r] else pace[r]
+                    if react_on[r]:
+                        monthly += regime_params[r, L.RP_REACT_ADD]
+                    if (
+                        crisis_day[r] >= 0
+                        and t > crisis_day[r]
+                        and month <= emergency_last_month[r]
+                    ):
+                        monthly = max(monthly, regime_params[r, L.RP_EMERGENCY_PACE])
+                    purchases[r] = monthly * inv_days
+                soma[r] += purchases[r]
+                on_rrp[r] = rrp_shared
+                if spread_prev[r] < p[L.P_RRP_REFILL_BELOW]:  # rare: a branch keeps the CPU from
+                    # waiting on yesterday's spread every day
+                    on_rrp[r] += p[L.P_RRP_REFILL] * (p[L.P_RRP_REFILL_BELOW] - spread_prev[r])
+                reserves[r] = soma[r] + reserves_base - on_rrp[r]
+                gap[r] = reserves[r] / (bank_ex_reserves + reserves[r]) - p[L.P_X0]
+            for r in range(n_regimes):
+                h[r] = math.exp(-p[L.P_LAMBDA] * gap[r])
 
             for r in range(n_regimes):
-                rp = regime_params[r]
-                monthly = then_pace[r] if t >= rp[L.RP_SWITCH_DAY] else pace[r]
-                if react_on[r]:
-                    monthly += rp[L.RP_REACT_ADD]
-                if crisis_day[r] >= 0 and t > crisis_day[r] and month <= emergency_last_month[r]:
-                    monthly = max(monthly, rp[L.RP_EMERGENCY_PACE])
-                purchases = monthly / days_in_month[month]
-                soma[r] += purchases
-
-                on_rrp = rrp_shared + p[L.P_RRP_REFILL] * max(
-                    0.0, p[L.P_RRP_REFILL_BELOW] - spread_prev[r]
-                )
-                reserves = soma[r] + p[L.P_OTHER_ASSETS] - currency - tga - on_rrp - other_liab
-                ratio = reserves / (bank_ex_reserves + reserves)
-                h = math.exp(-p[L.P_LAMBDA] * (ratio - p[L.P_X0]))
                 noise[r] = (
-                    p[L.P_NOISE_AR] * noise[r] + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
+                    p[L.P_NOISE_AR] * noise[r] + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h[r]) * eta
                 )
-                jump = 0.0
-                jump_probability = min(
-                    1.0, p[L.P_JUMP_P0] * math.exp(-p[L.P_JUMP_LAMBDA] * (ratio - p[L.P_X0]))
-                )
-                if u_jump < jump_probability:
-                    # u_jump / probability is uniform on (0, 1) given a jump: reuse it for the size.
-                    jump = -p[L.P_JUMP_MEAN] * math.log(u_jump / jump_probability)
-                latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise[r] + jump
-                if latent <= ceiling:
-                    spread = latent
-                    srf = 0.0
-                else:
-                    spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
-                    srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
+                latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h[r] + noise[r]
+                log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap[r])
+                if log_u_jump < log_jump_p:
+                    # u / p is uniform on (0, 1) given a jump: its log sets the exponential size.
+                    latent -= p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
+                spread = latent
+                srf = 0.0
+                if latent > p[L.P_SRF_RATE]:  # the stigma is positive: below the rate, no SRF
+                    if ceiling == -np.inf:
+                        ceiling = p[L.P_SRF_RATE] + math.exp(
+                            p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * z_stigma
+                        )
+                    if latent > ceiling:
+                        spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
+                        srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
                 effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * max(0.0, spread - p[L.P_EFFR_S0])
-                reported = reserves + srf  # SRF repo adds to reserves for the day
-                reported_ratio = reported / (bank_ex_reserves + reported)
+                reported = reserves[r] + srf  # SRF repo adds to reserves for the day
+                bank_assets = bank_ex_reserves + reported
 
-                if spread >= p[L.P_EV_SYSTEMIC]:
+                if spread >= ev_systemic:
                     systemic_run[r] += 1
                 else:
                     systemic_run[r] = 0
-                day_events(
-                    p, spread, srf, effr, reported_ratio, reported, systemic_run[r], month_end,
-                    today,
-                )  # fmt: skip
-                for e in range(L.N_EVENTS):
-                    if today[e]:
-                        month_flag[r, e] = True
-                        event_days[r, e, month] += 1
-                if today[L.E_CRISIS] and crisis_day[r] < 0 and rp[L.RP_EMERGENCY_PACE] > 0.0:
-                    crisis_day[r] = t
-                    emergency_last_month[r] = month + int(rp[L.RP_EMERGENCY_MONTHS])
+                bits = 0
+                if (
+                    spread >= ev_quiet_below
+                    or srf >= ev_quiet_srf_below
+                    or effr > effr_top
+                    or reported < ev_scarce_reserves
+                    or reported < ev_scarce_ratio * bank_assets
+                ):
+                    bits = day_events(
+                        p, spread, srf, effr, reported, bank_assets, systemic_run[r], month_end
+                    )
+                if bits != 0:
+                    month_bits[r] |= bits
+                    for e in range(L.N_EVENTS):
+                        if bits & (1 << e):
+                            event_days[r, e, month] += 1
+                    if (
+                        bits & (1 << L.E_CRISIS)
+                        and crisis_day[r] < 0
+                        and regime_params[r, L.RP_EMERGENCY_PACE] > 0.0
+                    ):
+                        crisis_day[r] = t
+                        emergency_last_month[r] = month + int(
+                            regime_params[r, L.RP_EMERGENCY_MONTHS]
+                        )
 
                 spread_prev[r] = spread
                 month_sum_spread[r] += spread
@@ -267,29 +338,30 @@ def _simulate(
                     row[L.T_SOMA] = soma[r]
                     row[L.T_CURRENCY] = currency
                     row[L.T_TGA] = tga
-                    row[L.T_ON_RRP] = on_rrp
+                    row[L.T_ON_RRP] = on_rrp[r]
                     row[L.T_OTHER_LIAB] = other_liab
                     row[L.T_SRF] = srf
                     row[L.T_RESERVES] = reported
-                    row[L.T_BANK_ASSETS] = bank_ex_reserves + reported
-                    row[L.T_RATIO] = reported_ratio
+                    row[L.T_BANK_ASSETS] = bank_assets
+                    row[L.T_RATIO] = reported / bank_assets
                     row[L.T_SPREAD_LATENT] = latent
                     row[L.T_SPREAD] = spread
                     row[L.T_EFFR] = effr
-                    row[L.T_PURCHASES] = purchases
-                    bits = 0
-                    for e in range(L.N_EVENTS):
-                        if today[e]:
-                            bits += 1 << e
+                    row[L.T_PURCHASES] = purchases[r]
                     row[L.T_EVENTS] = bits
 
                 if month_end:
-                    vals = (reported, month_min_reserves[r], month_max_spread[r],
-                            month_max_srf[r], tga)  # fmt: skip
+                    month_stats[L.H_RESERVES_EOM] = reported
+                    month_stats[L.H_RESERVES_MIN] = month_min_reserves[r]
+                    month_stats[L.H_SPREAD_MAX] = month_max_spread[r]
+                    month_stats[L.H_SRF_MAX] = month_max_srf[r]
+                    month_stats[L.H_TGA_EOM] = tga
                     for v in range(L.N_HISTS):
-                        b = _bin(vals[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
+                        b = _bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
                         hist[v, r, month, b] += 1
-                    react_on[r] = month_sum_spread[r] / days_in_month[month] > rp[L.RP_REACT_ABOVE]
+                    react_on[r] = (
+                        month_sum_spread[r] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
+                    )
                     month_sum_spread[r] = 0.0
                     month_min_reserves[r] = np.inf
                     month_max_spread[r] = -np.inf
@@ -309,32 +381,36 @@ def _simulate(
                     shock[L.S_CAL_AMOUNT + k] = cal_amount[k]
 
             if month_end:
-                _count_month(month, month_flag, ever, event_count, first_event_count,
+                _count_month(month, month_bits, ever_bits, event_count, first_event_count,
                              joint_event_count, joint_cumulative_count)  # fmt: skip
 
 
-@jit(inline="always")
-def _count_month(month, month_flag, ever, event_count, first_event_count, joint_event_count,
+@jit
+def _count_month(month, month_bits, ever_bits, event_count, first_event_count, joint_event_count,
                  joint_cumulative_count):  # fmt: skip
-    """Add one path's month to the integer counts and reset its monthly flags."""
-    n_regimes, n_events = month_flag.shape
+    """Add one path's month (event bitmasks per regime) to the integer counts; reset the month."""
+    n_regimes = month_bits.shape[0]
     for r in range(n_regimes):
-        for e in range(n_events):
-            if month_flag[r, e]:
+        new = month_bits[r] & ~ever_bits[r]
+        ever_bits[r] |= month_bits[r]
+        for e in range(L.N_EVENTS):
+            if month_bits[r] & (1 << e):
                 event_count[r, e, month] += 1
-                if not ever[r, e]:
-                    first_event_count[r, e, month] += 1
-                    ever[r, e] = True
+            if new & (1 << e):
+                first_event_count[r, e, month] += 1
     for r in range(n_regimes):
         for q in range(n_regimes):
-            for e in range(n_events):
-                if month_flag[r, e] and month_flag[q, e]:
+            both = month_bits[r] & month_bits[q]
+            both_ever = ever_bits[r] & ever_bits[q]
+            if both_ever == 0:
+                continue
+            for e in range(L.N_EVENTS):
+                if both & (1 << e):
                     joint_event_count[r, q, e, month] += 1
-                if ever[r, e] and ever[q, e]:
+                if both_ever & (1 << e):
                     joint_cumulative_count[r, q, e, month] += 1
     for r in range(n_regimes):
-        for e in range(n_events):
-            month_flag[r, e] = False
+        month_bits[r] = 0
 
 
 @jit
