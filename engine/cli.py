@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
+    bench = sub.add_parser("bench", help="measure this machine's performance figures")
+    bench.add_argument("config", nargs="?", type=Path, metavar="CONFIG", help="TOML config")
+    bench.add_argument("--paths", type=_count(1), default=1_000_000,
+                       help="paths of the kernel and end-to-end runs (default: 1e6)")  # fmt: skip
+    bench.add_argument("--reference-paths", type=_count(1),
+                       help="paths of the NumPy reference (default: --paths)")  # fmt: skip
+    bench.add_argument("--workers", type=_count(1), help="workers (default: all cores)")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.set_defaults(handler=_bench)
+
     report = sub.add_parser("report", help="print the table of a cube")
     report.add_argument("cube", type=Path, metavar="CUBE")
     report.add_argument("--event", default="crisis", help="event of the table (default: crisis)")
@@ -97,6 +107,20 @@ def _run(args: argparse.Namespace) -> int:
     write_cube(ds, args.out)
     _say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     print(headline_table(ds, args.event))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import figures_json, format_figures, run_benchmarks
+    from .config import load_config
+
+    config_path = _resolve_config(args.config)
+    load_config(config_path)  # refuse a bad config before measuring anything
+    figures = run_benchmarks(
+        config_path, args.paths, args.workers, args.reference_paths,
+        progress=lambda name: _say(f"measuring {name} ..."),
+    )  # fmt: skip
+    print(figures_json(figures) if args.json else format_figures(figures))
     return 0
 
 

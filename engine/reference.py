@@ -1,9 +1,10 @@
 """A plain-NumPy reference of the model, vectorized over paths and regimes.
 
-It takes the random draws as inputs (per-path draws and shared daily shocks, as the tracing
-kernel records them) and recomputes every daily value with whole-array operations, one business
-day at a time; ``monthly_accumulators`` turns its daily output into the run's integer counts.
-The tests hold the numba kernel to it; it is also a readable statement of the model.
+``ReferencePaths`` advances n paths under every regime one business day at a time with
+whole-array operations, from the day's shared shocks. It serves twice: fed the draws the tracing
+kernel records (``simulate_reference``), it holds the numba kernel to the model in the tests;
+fed NumPy's own generator (``numpy_accumulators``), it is the NumPy baseline the benchmarks
+compare the kernel with. ``MonthlyCounts`` turns daily output into the run's integer counts.
 """
 
 from __future__ import annotations
@@ -26,83 +27,76 @@ def debt_ceiling_weight(since, decline, resolution, rebuild):
     return np.where(since < 0.0, 0.0, weight)
 
 
-def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.ndarray) -> dict:
-    """Daily values of n paths under every regime.
+class ReferencePaths:
+    """The state of n paths under R regimes; ``step`` advances one business day.
 
     Parameters
     ----------
-    path_draws : float64 (n, N_PATH_DRAWS); shocks : float64 (n, T, N_SHOCKS)
-
-    Returns
-    -------
-    dict of float64 (n, T, R) arrays named as ``layout.TRACE_NAMES`` (without "events"), and
-    "events": bool (n, T, R, E).
+    schedule : Schedule
+    path_draws : float64 (n, N_PATH_DRAWS), columns ``layout.PATH_DRAW_NAMES``
     """
-    p = schedule.params
-    rp = schedule.regime_params
-    n, n_days = shocks.shape[:2]
-    n_regimes = rp.shape[0]
-    month = schedule.day_int[:, L.DI_MONTH]
-    month_end = schedule.day_int[:, L.DI_MONTH_END] == 1
-    spike_kind = schedule.day_int[:, L.DI_RRP_SPIKE]
-    days_in_month = schedule.days_in_month
-    decay = p[L.P_CAL_DECAY : L.P_CAL_DECAY + L.N_CAL]
 
-    d = path_draws
-    pace = rp[:, L.RP_PACE_LO] + d[:, [L.D_PACE_UNIFORM]] * (
-        rp[:, L.RP_PACE_HI] - rp[:, L.RP_PACE_LO]
-    )
-    then = rp[:, L.RP_THEN_LO] + d[:, [L.D_THEN_UNIFORM]] * (
-        rp[:, L.RP_THEN_HI] - rp[:, L.RP_THEN_LO]
-    )
-    soma = np.full((n, n_regimes), p[L.P_SOMA0])
-    noise = np.zeros((n, n_regimes))
-    spread_prev = np.full((n, n_regimes), p[L.P_SPREAD0])
-    react_on = np.zeros((n, n_regimes), dtype=bool)
-    crisis_day = np.full((n, n_regimes), -1)
-    emergency_last = np.full((n, n_regimes), -1)
-    run = np.zeros((n, n_regimes), dtype=np.int64)
-    month_sum = np.zeros((n, n_regimes))
-    log_currency = np.full(n, np.log(p[L.P_CURRENCY0]))
-    bank = np.full(n, p[L.P_BANK_EX_RESERVES0])
-    bank_factor = np.exp(d[:, L.D_BANK_GROWTH] / p[L.P_DAYS_PER_YEAR])
-    tga_dev = np.zeros(n)
-    other_dev = np.zeros(n)
-    cal_level = np.zeros((n, L.N_CAL))
+    def __init__(self, schedule: Schedule, path_draws: np.ndarray):
+        p, rp = schedule.params, schedule.regime_params
+        n, n_regimes = path_draws.shape[0], rp.shape[0]
+        self.schedule, self.p, self.rp, self.d = schedule, p, rp, path_draws
+        u_pace = path_draws[:, [L.D_PACE_UNIFORM]]
+        u_then = path_draws[:, [L.D_THEN_UNIFORM]]
+        self.pace = rp[:, L.RP_PACE_LO] + u_pace * (rp[:, L.RP_PACE_HI] - rp[:, L.RP_PACE_LO])
+        self.then = rp[:, L.RP_THEN_LO] + u_then * (rp[:, L.RP_THEN_HI] - rp[:, L.RP_THEN_LO])
+        self.soma = np.full((n, n_regimes), p[L.P_SOMA0])
+        self.noise = np.zeros((n, n_regimes))
+        self.spread_prev = np.full((n, n_regimes), p[L.P_SPREAD0])
+        self.react_on = np.zeros((n, n_regimes), dtype=bool)
+        self.crisis_day = np.full((n, n_regimes), -1)
+        self.emergency_last = np.full((n, n_regimes), -1)
+        self.run = np.zeros((n, n_regimes), dtype=np.int64)
+        self.month_sum = np.zeros((n, n_regimes))
+        self.log_currency = np.full(n, np.log(p[L.P_CURRENCY0]))
+        self.bank = np.full(n, p[L.P_BANK_EX_RESERVES0])
+        self.bank_factor = np.exp(path_draws[:, L.D_BANK_GROWTH] / p[L.P_DAYS_PER_YEAR])
+        self.tga_dev = np.zeros(n)
+        self.other_dev = np.zeros(n)
+        self.cal_level = np.zeros((n, L.N_CAL))
 
-    names = [name for name in L.TRACE_NAMES if name != "events"]
-    out = {name: np.zeros((n, n_days, n_regimes)) for name in names}
-    out["events"] = np.zeros((n, n_days, n_regimes, L.N_EVENTS), dtype=bool)
+    def step(self, t: int, s: np.ndarray) -> dict:
+        """Advance to day ``t`` with the day's shocks ``s`` (float64 (n, N_SHOCKS)).
 
-    for t in range(n_days):
-        s = shocks[:, t]
-        m = month[t]
-        log_currency = (
-            log_currency
+        Returns the day's values, float64 (n, R) each, named as ``layout.TRACE_NAMES``, with
+        "events" bool (n, R, E).
+        """
+        sch, p, rp, d = self.schedule, self.p, self.rp, self.d
+        m = sch.day_int[t, L.DI_MONTH]
+        month_end = sch.day_int[t, L.DI_MONTH_END] == 1
+        spike_kind = sch.day_int[t, L.DI_RRP_SPIKE]
+        inv_days = 1.0 / sch.days_in_month[m]
+
+        self.log_currency = (
+            self.log_currency
             + d[:, L.D_CURRENCY_GROWTH] / p[L.P_DAYS_PER_YEAR]
-            + schedule.day_float[t, L.DF_CURRENCY_SEASONAL]
+            + sch.day_float[t, L.DF_CURRENCY_SEASONAL]
             + p[L.P_CUR_LOG_SD] * s[:, L.S_CURRENCY]
         )
-        currency = np.exp(log_currency)
-        tga_dev = p[L.P_TGA_AR] * tga_dev + p[L.P_TGA_SD] * s[:, L.S_TGA]
+        currency = np.exp(self.log_currency)
+        self.tga_dev = p[L.P_TGA_AR] * self.tga_dev + p[L.P_TGA_SD] * s[:, L.S_TGA]
         amounts = s[:, L.S_CAL_AMOUNT : L.S_CAL_AMOUNT + L.N_CAL]
-        cal_level = cal_level * decay + schedule.cal_share[t] * amounts
-        anchor = np.full(n, schedule.day_float[t, L.DF_TGA_ANCHOR])
+        decay = p[L.P_CAL_DECAY : L.P_CAL_DECAY + L.N_CAL]
+        self.cal_level = self.cal_level * decay + sch.cal_share[t] * amounts
+        anchor = np.full(len(currency), sch.day_float[t, L.DF_TGA_ANCHOR])
         w = debt_ceiling_weight(
             t - p[L.P_DC_START_DAY], p[L.P_DC_DECLINE_DAYS], d[:, L.D_DC_RESOLUTION],
             d[:, L.D_DC_REBUILD],
         )  # fmt: skip
-        anchor = np.where(
-            d[:, L.D_DC_ACTIVE] > 0, (1 - w) * anchor + w * d[:, L.D_DC_FLOOR], anchor
-        )
-        tga = anchor + cal_level.sum(axis=1) + tga_dev
-        other_dev = p[L.P_OL_AR] * other_dev + p[L.P_OL_SD] * s[:, L.S_OTHER_LIAB]
-        other = p[L.P_OTHER_LIAB0] + other_dev
-        bank = bank * bank_factor
+        active = d[:, L.D_DC_ACTIVE] > 0
+        anchor = np.where(active, (1 - w) * anchor + w * d[:, L.D_DC_FLOOR], anchor)
+        tga = anchor + self.cal_level.sum(axis=1) + self.tga_dev
+        self.other_dev = p[L.P_OL_AR] * self.other_dev + p[L.P_OL_SD] * s[:, L.S_OTHER_LIAB]
+        other = p[L.P_OTHER_LIAB0] + self.other_dev
+        self.bank = self.bank * self.bank_factor
         spike = 0.0
-        if spike_kind[t] == L.SPIKE_YEAR:
+        if spike_kind == L.SPIKE_YEAR:
             spike = np.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * s[:, L.S_RRP_SPIKE])
-        elif spike_kind[t] == L.SPIKE_QUARTER:
+        elif spike_kind == L.SPIKE_QUARTER:
             spike = np.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * s[:, L.S_RRP_SPIKE])
         rrp = np.maximum(0.0, d[:, L.D_RRP_BASE] + p[L.P_RRP_SD] * s[:, L.S_ON_RRP]) + spike
         ceiling = p[L.P_SRF_RATE] + np.exp(
@@ -110,114 +104,192 @@ def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.nd
         )
 
         # Per regime: (n, R) arrays; shared factors broadcast with [:, None].
-        monthly = np.where(t >= rp[:, L.RP_SWITCH_DAY], then, pace)
-        monthly = monthly + np.where(react_on, rp[:, L.RP_REACT_ADD], 0.0)
-        emergency = (crisis_day >= 0) & (t > crisis_day) & (m <= emergency_last)
+        monthly = np.where(t >= rp[:, L.RP_SWITCH_DAY], self.then, self.pace)
+        monthly = monthly + np.where(self.react_on, rp[:, L.RP_REACT_ADD], 0.0)
+        emergency = (self.crisis_day >= 0) & (t > self.crisis_day) & (m <= self.emergency_last)
         monthly = np.where(emergency, np.maximum(monthly, rp[:, L.RP_EMERGENCY_PACE]), monthly)
-        purchases = monthly * (1.0 / days_in_month[m])
-        soma = soma + purchases
+        purchases = monthly * inv_days
+        self.soma = self.soma + purchases
         on_rrp = rrp[:, None] + p[L.P_RRP_REFILL] * np.maximum(
-            0.0, p[L.P_RRP_REFILL_BELOW] - spread_prev
+            0.0, p[L.P_RRP_REFILL_BELOW] - self.spread_prev
         )
         base = p[L.P_OTHER_ASSETS] - currency - tga - other
-        reserves = soma + base[:, None] - on_rrp
-        gap = reserves / (bank[:, None] + reserves) - p[L.P_X0]
+        reserves = self.soma + base[:, None] - on_rrp
+        gap = reserves / (self.bank[:, None] + reserves) - p[L.P_X0]
         h = np.exp(-p[L.P_LAMBDA] * gap)
         eta = s[:, [L.S_SPREAD_NOISE]]
-        noise = p[L.P_NOISE_AR] * noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
+        self.noise = p[L.P_NOISE_AR] * self.noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
+        latent = p[L.P_ALPHA] + (p[L.P_BETA] + sch.day_float[t, L.DF_GAMMA]) * h + self.noise
         # a jump when u < min(1, p0 exp(-λJ (x - x0))); given one, u / p is uniform: size from it
         log_p = np.minimum(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
         log_u = np.log(s[:, [L.S_JUMP_UNIFORM]])
-        jump = np.where(log_u < log_p, -p[L.P_JUMP_MEAN] * (log_u - log_p), 0.0)
-        gamma = schedule.day_float[t, L.DF_GAMMA]
-        latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise + jump
+        latent = latent + np.where(log_u < log_p, -p[L.P_JUMP_MEAN] * (log_u - log_p), 0.0)
         cap = ceiling[:, None]
         above = latent > cap
         spread = np.where(above, cap + p[L.P_SRF_LEAK] * (latent - cap), latent)
         srf = np.where(above, p[L.P_SRF_TAKEUP] * (latent - cap), 0.0)
         effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * np.maximum(0.0, spread - p[L.P_EFFR_S0])
         reported = reserves + srf
-        bank_assets = bank[:, None] + reported
+        bank_assets = self.bank[:, None] + reported
 
-        run = np.where(spread >= p[L.P_EV_SYSTEMIC], run + 1, 0)
-        ev = out["events"][:, t]
+        self.run = np.where(spread >= p[L.P_EV_SYSTEMIC], self.run + 1, 0)
+        events = np.zeros((*spread.shape, L.N_EVENTS), dtype=bool)
         tight = spread >= p[L.P_EV_TIGHT]
         stress = (spread >= p[L.P_EV_STRESS]) | (srf >= p[L.P_EV_STRESS_SRF])
-        ev[..., L.E_TIGHT] = tight
-        ev[..., L.E_STRESS] = stress
-        ev[..., L.E_CRISIS] = (
+        events[..., L.E_TIGHT] = tight
+        events[..., L.E_STRESS] = stress
+        events[..., L.E_CRISIS] = (
             (effr > p[L.P_EFFR_TOP]) | (spread >= p[L.P_EV_CRISIS]) | (srf >= p[L.P_EV_CRISIS_SRF])
         )
-        ev[..., L.E_SYSTEMIC] = run >= p[L.P_EV_SYSTEMIC_DAYS]
-        ev[..., L.E_SCARCE] = (reported < p[L.P_EV_SCARCE_RATIO] * bank_assets) | (
+        events[..., L.E_SYSTEMIC] = self.run >= p[L.P_EV_SYSTEMIC_DAYS]
+        events[..., L.E_SCARCE] = (reported < p[L.P_EV_SCARCE_RATIO] * bank_assets) | (
             reported < p[L.P_EV_SCARCE_RESERVES]
         )
-        ev[..., L.E_TIGHT_XPE] = tight & ~month_end[t]
-        ev[..., L.E_STRESS_XPE] = stress & ~month_end[t]
+        events[..., L.E_TIGHT_XPE] = tight & ~month_end
+        events[..., L.E_STRESS_XPE] = stress & ~month_end
 
-        first_crisis = ev[..., L.E_CRISIS] & (crisis_day < 0) & (rp[:, L.RP_EMERGENCY_PACE] > 0)
-        crisis_day = np.where(first_crisis, t, crisis_day)
-        emergency_last = np.where(
-            first_crisis, m + rp[:, L.RP_EMERGENCY_MONTHS].astype(np.int64), emergency_last
-        )
-        spread_prev = spread
-        month_sum = month_sum + spread
-        if month_end[t]:
-            react_on = month_sum * (1.0 / days_in_month[m]) > rp[:, L.RP_REACT_ABOVE]
-            month_sum = np.zeros_like(month_sum)
+        first = events[..., L.E_CRISIS] & (self.crisis_day < 0) & (rp[:, L.RP_EMERGENCY_PACE] > 0)
+        self.crisis_day = np.where(first, t, self.crisis_day)
+        last = m + rp[:, L.RP_EMERGENCY_MONTHS].astype(np.int64)
+        self.emergency_last = np.where(first, last, self.emergency_last)
+        self.spread_prev = spread
+        self.month_sum = self.month_sum + spread
+        if month_end:
+            self.react_on = self.month_sum * inv_days > rp[:, L.RP_REACT_ABOVE]
+            self.month_sum = np.zeros_like(self.month_sum)
 
-        row = {
-            "soma": soma, "currency": currency[:, None], "tga": tga[:, None], "on_rrp": on_rrp,
-            "other_liabilities": other[:, None], "srf": srf, "reserves": reported,
-            "bank_assets": bank_assets, "ratio": reported / bank_assets,
+        shape = spread.shape
+        return {
+            "soma": self.soma, "currency": np.broadcast_to(currency[:, None], shape),
+            "tga": np.broadcast_to(tga[:, None], shape), "on_rrp": on_rrp,
+            "other_liabilities": np.broadcast_to(other[:, None], shape), "srf": srf,
+            "reserves": reported, "bank_assets": bank_assets, "ratio": reported / bank_assets,
             "spread_latent": latent, "spread": spread, "effr_minus_iorb": effr,
-            "purchases": purchases,
+            "purchases": purchases, "events": events,
         }  # fmt: skip
-        for name, value in row.items():
-            out[name][:, t] = value
-    return out
 
 
-def monthly_accumulators(schedule: Schedule, daily: dict) -> Accumulators:
-    """Integer counts and histograms of the daily output of ``simulate_reference``."""
-    events = daily["events"]  # (n, T, R, E)
-    n, _, n_regimes, _ = events.shape
-    n_months = schedule.calendar.horizon_months
-    month = schedule.day_int[:, L.DI_MONTH]
-    acc = Accumulators.zeros(n_regimes, n_months, schedule.n_bins)
-    acc.n_paths = n
-    # any / sum over the days of each month: (n, R, E, M)
-    in_month = np.stack([events[:, month == m].any(axis=1) for m in range(n_months)], axis=-1)
-    days = np.stack([events[:, month == m].sum(axis=1) for m in range(n_months)], axis=-1)
-    ever = np.maximum.accumulate(in_month, axis=-1)
-    first = ever & ~np.concatenate([np.zeros_like(ever[..., :1]), ever[..., :-1]], axis=-1)
-    acc.event_count[:] = in_month.sum(axis=0)
-    acc.event_days[:] = days.sum(axis=0)
-    acc.first_event_count[:] = first.sum(axis=0)
-    acc.joint_event_count[:] = np.einsum("nrem,nqem->rqem", in_month, in_month, dtype=np.int64)
-    acc.joint_cumulative_count[:] = np.einsum("nrem,nqem->rqem", ever, ever, dtype=np.int64)
+class MonthlyCounts:
+    """Integer counts and histograms built day by day from ``ReferencePaths.step`` output."""
 
-    month_end = np.flatnonzero(schedule.day_int[:, L.DI_MONTH_END] == 1)
+    def __init__(self, schedule: Schedule, n_paths: int):
+        n_regimes = len(schedule.regime_names)
+        self.schedule = schedule
+        self.acc = Accumulators.zeros(n_regimes, schedule.calendar.horizon_months, schedule.n_bins)
+        self.acc.n_paths = n_paths
+        self.in_month = np.zeros((n_paths, n_regimes, L.N_EVENTS), dtype=bool)
+        self.ever = np.zeros_like(self.in_month)
+        self.reserves_min = np.full((n_paths, n_regimes), np.inf)
+        self.spread_max = np.full((n_paths, n_regimes), -np.inf)
+        self.srf_max = np.zeros((n_paths, n_regimes))
 
-    def per_month(name, reduce):
-        return np.stack([reduce(daily[name][:, month == m], axis=1) for m in range(n_months)], 1)
+    def add_day(self, t: int, day: dict) -> None:
+        sch, acc = self.schedule, self.acc
+        m = sch.day_int[t, L.DI_MONTH]
+        events = day["events"]
+        self.in_month |= events
+        acc.event_days[..., m] += events.sum(axis=0)
+        self.reserves_min = np.minimum(self.reserves_min, day["reserves"])
+        self.spread_max = np.maximum(self.spread_max, day["spread"])
+        self.srf_max = np.maximum(self.srf_max, day["srf"])
+        if sch.day_int[t, L.DI_MONTH_END] != 1:
+            return
+        new = self.in_month & ~self.ever
+        self.ever |= self.in_month
+        acc.event_count[..., m] += self.in_month.sum(axis=0)
+        acc.first_event_count[..., m] += new.sum(axis=0)
+        flags = self.in_month.astype(np.int64)
+        ever = self.ever.astype(np.int64)
+        acc.joint_event_count[..., m] += np.einsum("nre,nqe->rqe", flags, flags)
+        acc.joint_cumulative_count[..., m] += np.einsum("nre,nqe->rqe", ever, ever)
+        stats = (day["reserves"], self.reserves_min, self.spread_max, self.srf_max, day["tga"])
+        for v, values in enumerate(stats):
+            low, width = sch.hist_grid[v]
+            position = (values - low) / width
+            inside = (position >= 0) & (position < sch.n_bins)
+            bins = np.where(position < 0, 0, sch.n_bins + 1)
+            bins = np.where(
+                inside, np.floor(np.where(inside, position, 0)).astype(np.int64) + 1, bins
+            )
+            for r in range(bins.shape[1]):
+                acc.hist[v, r, m] += np.bincount(bins[:, r], minlength=sch.n_bins + 2)
+        self.in_month[:] = False
+        self.reserves_min[:] = np.inf
+        self.spread_max[:] = -np.inf
+        self.srf_max[:] = 0.0
 
-    stats = {  # (n, M, R) each
-        "reserves_eom": daily["reserves"][:, month_end],
-        "reserves_min": per_month("reserves", np.min),
-        "spread_max": per_month("spread", np.max),
-        "srf_max": per_month("srf", np.max),
-        "tga_eom": daily["tga"][:, month_end],
-    }
-    for v, name in enumerate(L.HIST_NAMES):
-        low, width = schedule.hist_grid[v]
-        position = (stats[name] - low) / width
-        bins = np.where(
-            position < 0, 0, np.where(position >= schedule.n_bins, schedule.n_bins + 1, 0)
-        )
-        inside = (position >= 0) & (position < schedule.n_bins)
-        bins = np.where(inside, np.floor(np.where(inside, position, 0)).astype(np.int64) + 1, bins)
-        for r in range(n_regimes):
-            for m in range(n_months):
-                acc.hist[v, r, m] += np.bincount(bins[:, m, r], minlength=schedule.n_bins + 2)
-    return acc
+
+def simulate_reference(schedule: Schedule, path_draws: np.ndarray, shocks: np.ndarray):
+    """Daily values and counts of n paths from recorded draws.
+
+    Parameters
+    ----------
+    path_draws : float64 (n, N_PATH_DRAWS); shocks : float64 (n, T, N_SHOCKS)
+
+    Returns
+    -------
+    (dict of (n, T, R) arrays named as ``layout.TRACE_NAMES``, "events" bool (n, T, R, E);
+    Accumulators)
+    """
+    paths = ReferencePaths(schedule, path_draws)
+    counts = MonthlyCounts(schedule, shocks.shape[0])
+    days = []
+    for t in range(shocks.shape[1]):
+        day = paths.step(t, shocks[:, t])
+        counts.add_day(t, day)
+        days.append({name: np.array(value) for name, value in day.items()})
+    daily = {name: np.stack([day[name] for day in days], axis=1) for name in days[0]}
+    return daily, counts.acc
+
+
+def numpy_path_draws(rng: np.random.Generator, schedule: Schedule, n: int) -> np.ndarray:
+    """Per-path draws (float64 (n, N_PATH_DRAWS)) from NumPy's generator."""
+    p = schedule.params
+    u = 1.0 - rng.random((n, L.N_PATH_DRAWS))  # (0, 1]
+    draws = np.empty_like(u)
+
+    def scale(column, lo, hi):
+        draws[:, column] = p[lo] + u[:, column] * (p[hi] - p[lo])
+
+    draws[:, L.D_PACE_UNIFORM] = u[:, L.D_PACE_UNIFORM]
+    draws[:, L.D_THEN_UNIFORM] = u[:, L.D_THEN_UNIFORM]
+    scale(L.D_CURRENCY_GROWTH, L.P_CUR_GROWTH_LO, L.P_CUR_GROWTH_HI)
+    scale(L.D_BANK_GROWTH, L.P_BANK_GROWTH_LO, L.P_BANK_GROWTH_HI)
+    scale(L.D_RRP_BASE, L.P_RRP_BASE_LO, L.P_RRP_BASE_HI)
+    draws[:, L.D_DC_ACTIVE] = u[:, L.D_DC_ACTIVE] < p[L.P_DC_PROBABILITY]
+    scale(L.D_DC_FLOOR, L.P_DC_FLOOR_LO, L.P_DC_FLOOR_HI)
+    scale(L.D_DC_RESOLUTION, L.P_DC_RESOLUTION_LO, L.P_DC_RESOLUTION_HI)
+    scale(L.D_DC_REBUILD, L.P_DC_REBUILD_LO, L.P_DC_REBUILD_HI)
+    return draws
+
+
+def numpy_day_shocks(rng, schedule: Schedule, t: int, previous: np.ndarray) -> np.ndarray:
+    """One day's shared shocks (float64 (n, N_SHOCKS)) from NumPy's generator; ``previous``
+    holds the last day's, whose calendar-event amounts carry over."""
+    p, n = schedule.params, previous.shape[0]
+    s = np.empty_like(previous)
+    s[:, [L.S_CURRENCY, L.S_ON_RRP, L.S_OTHER_LIAB, L.S_STIGMA]] = rng.standard_normal((n, 4))
+    for column, df in ((L.S_TGA, p[L.P_TGA_DF]), (L.S_SPREAD_NOISE, p[L.P_NOISE_DF])):
+        s[:, column] = rng.standard_t(df, n) * np.sqrt((df - 2.0) / df)
+    s[:, L.S_JUMP_UNIFORM] = 1.0 - rng.random(n)
+    spike = schedule.day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE
+    s[:, L.S_RRP_SPIKE] = rng.standard_normal(n) if spike else 0.0
+    amounts = slice(L.S_CAL_AMOUNT, L.S_CAL_AMOUNT + L.N_CAL)
+    s[:, amounts] = previous[:, amounts]
+    for k in np.flatnonzero(schedule.day_int[t, L.DI_CAL_NEW : L.DI_CAL_NEW + L.N_CAL]):
+        low, high = p[L.P_CAL_LO + k], p[L.P_CAL_HI + k]
+        s[:, L.S_CAL_AMOUNT + k] = low + rng.random(n) * (high - low)
+    return s
+
+
+def numpy_accumulators(schedule: Schedule, n_paths: int, seed: int) -> Accumulators:
+    """Simulate ``n_paths`` paths with NumPy alone (its own generator), keeping only the
+    monthly integer counts: the NumPy baseline of the benchmarks."""
+    rng = np.random.default_rng(seed)
+    paths = ReferencePaths(schedule, numpy_path_draws(rng, schedule, n_paths))
+    counts = MonthlyCounts(schedule, n_paths)
+    shocks = np.zeros((n_paths, L.N_SHOCKS))
+    for t in range(schedule.calendar.n_days):
+        shocks = numpy_day_shocks(rng, schedule, t, shocks)
+        counts.add_day(t, paths.step(t, shocks))
+    return counts.acc

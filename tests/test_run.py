@@ -64,3 +64,33 @@ def test_more_buying_means_fewer_crises(default_config):
     assert ds.event_count.sel(event="tight").sum() > ds.event_count.sel(event="crisis").sum()
     assert (ds.event_count.sel(event="crisis") <= ds.event_count.sel(event="stress")).all()
     assert L.EVENT_NAMES[L.E_CRISIS] == "crisis"
+
+
+def test_kernel_and_numpy_generator_agree_in_distribution(default_config):
+    """The kernel (its own xoshiro/ziggurat/chi-square variates) and the NumPy reference fed
+    NumPy's generator are independent samples of one model: cumulative event probabilities and
+    the share of paths below the kernel's median month-end reserves agree within TOL_SE
+    standard errors of their difference."""
+    from engine.cube import histogram_quantiles
+    from engine.reference import numpy_accumulators
+
+    schedule = build_schedule(default_config)
+    n = 10_000
+    kernel = run_accumulators(schedule, n, 11, 2048, workers=2)
+    numpy = numpy_accumulators(schedule, n, 12)
+
+    def check(p1, p2):
+        se = np.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
+        assert (np.abs(p1 - p2) <= TOL_SE * se + 1e-12).all(), (p1, p2, se)
+
+    for event in (L.E_TIGHT, L.E_STRESS, L.E_CRISIS, L.E_SCARCE):
+        check(kernel.first_event_count[:, event].sum(-1) / n,
+              numpy.first_event_count[:, event].sum(-1) / n)  # fmt: skip
+    v = L.HIST_NAMES.index("reserves_eom")
+    low, width = schedule.hist_grid[v]
+    for month in (5, 11, 23):
+        median = histogram_quantiles(kernel.hist[v, :, month], low, width, [0.5])[:, 0]
+        below = np.floor((median - low) / width).astype(int) + 1  # bins wholly below
+        share = [h[:b].sum() / n for h, b in zip(numpy.hist[v, :, month], below, strict=True)]
+        mine = [h[:b].sum() / n for h, b in zip(kernel.hist[v, :, month], below, strict=True)]
+        check(np.array(mine), np.array(share))

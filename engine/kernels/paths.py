@@ -16,7 +16,7 @@ from ..accelerate import jit
 from . import layout as L
 from .random import normal, seed_state, student_t_unit, uniform
 
-N_PATH_UNIFORMS = 9  # pace, later pace, currency growth, bank growth, RRP base, debt ceiling ×4
+MODE_RUN, MODE_TRACE, MODE_REPLAY = 0, 1, 2  # counts only; + daily trace; from given draws
 
 
 @jit(inline="always")
@@ -91,13 +91,49 @@ def _bin(value, low, width, n_bins):
     return int(position) + 1
 
 
+@jit(inline="always")
+def draw_day(state, p, day_int, t, tga_df, noise_df, cal_amount):
+    """The shared shocks of day ``t``, always drawn in this order: the currency, ON RRP,
+    other-liability and stigma normals, the TGA and spread-noise Student-t, the jump uniform,
+    an RRP-spike normal on spike days (else 0), then the amount of each TGA calendar event
+    opening that day (written into ``cal_amount``, float64 (N_CAL,))."""
+    eps_currency = normal(state)
+    eps_rrp = normal(state)
+    eps_other = normal(state)
+    z_stigma = normal(state)
+    nu_tga = student_t_unit(state, tga_df)
+    eta = student_t_unit(state, noise_df)
+    u_jump = uniform(state)
+    z_spike = normal(state) if day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE else 0.0
+    for k in range(L.N_CAL):
+        if day_int[t, L.DI_CAL_NEW + k] == 1:
+            cal_amount[k] = _scale(uniform(state), p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+    return eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike
+
+
+@jit(inline="always")
+def _path_values(p, u, out):
+    """Per-path draws (``layout.PATH_DRAW_NAMES``) from N_PATH_DRAWS uniforms ``u``."""
+    out[L.D_PACE_UNIFORM] = u[0]
+    out[L.D_THEN_UNIFORM] = u[1]
+    out[L.D_CURRENCY_GROWTH] = _scale(u[2], p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
+    out[L.D_BANK_GROWTH] = _scale(u[3], p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
+    out[L.D_RRP_BASE] = _scale(u[4], p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
+    out[L.D_DC_ACTIVE] = 1.0 if u[5] < p[L.P_DC_PROBABILITY] else 0.0
+    out[L.D_DC_FLOOR] = _scale(u[6], p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
+    out[L.D_DC_RESOLUTION] = _scale(u[7], p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
+    out[L.D_DC_REBUILD] = _scale(u[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
+
+
 @jit
 def _simulate(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-    record, trace, shocks, path_draws,
+    mode, trace, shocks, path_draws,
 ):  # fmt: skip
     n_paths = seeds.shape[0]
+    record = mode == MODE_TRACE
+    replay = mode == MODE_REPLAY
     n_days = day_float.shape[0]
     n_regimes = regime_params.shape[0]
     n_bins = hist.shape[3] - 2
@@ -129,7 +165,8 @@ def _simulate(
     month_max_srf = np.empty(n_regimes)
     cal_level = np.empty(L.N_CAL)
     cal_amount = np.zeros(L.N_CAL)
-    path_uniforms = np.empty(N_PATH_UNIFORMS)
+    path_uniforms = np.empty(L.N_PATH_DRAWS)
+    own_draws = np.empty(L.N_PATH_DRAWS)
     tga_df = p[L.P_TGA_DF]
     noise_df = p[L.P_NOISE_DF]
     month_stats = np.empty(L.N_HISTS)
@@ -141,31 +178,26 @@ def _simulate(
     switch_day = np.empty(n_regimes, dtype=np.int64)
 
     for path in range(n_paths):
-        seed_state(seeds, path, state)
-        # Per-path draws, in a fixed order, shared by every regime (common random numbers);
-        # one call site per variate kind (each inlined copy costs compile time).
-        for i in range(N_PATH_UNIFORMS):
-            path_uniforms[i] = uniform(state)
-        u_pace = path_uniforms[0]
-        u_then = path_uniforms[1]
-        currency_growth = _scale(path_uniforms[2], p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
-        bank_growth = _scale(path_uniforms[3], p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
-        rrp_base = _scale(path_uniforms[4], p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
-        dc_active = path_uniforms[5] < p[L.P_DC_PROBABILITY]
-        dc_floor = _scale(path_uniforms[6], p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
-        dc_resolution = _scale(path_uniforms[7], p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
-        dc_rebuild = _scale(path_uniforms[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
-        if record:
-            d = path_draws[path]
-            d[L.D_PACE_UNIFORM] = u_pace
-            d[L.D_THEN_UNIFORM] = u_then
-            d[L.D_CURRENCY_GROWTH] = currency_growth
-            d[L.D_BANK_GROWTH] = bank_growth
-            d[L.D_RRP_BASE] = rrp_base
-            d[L.D_DC_ACTIVE] = dc_active
-            d[L.D_DC_FLOOR] = dc_floor
-            d[L.D_DC_RESOLUTION] = dc_resolution
-            d[L.D_DC_REBUILD] = dc_rebuild
+        if replay:
+            draws = path_draws[path % path_draws.shape[0]]
+        else:
+            # Per-path draws, in a fixed order, shared by every regime (common random numbers).
+            seed_state(seeds, path, state)
+            for i in range(L.N_PATH_DRAWS):
+                path_uniforms[i] = uniform(state)
+            draws = own_draws
+            _path_values(p, path_uniforms, draws)
+            if record:
+                path_draws[path] = draws
+        u_pace = draws[L.D_PACE_UNIFORM]
+        u_then = draws[L.D_THEN_UNIFORM]
+        currency_growth = draws[L.D_CURRENCY_GROWTH]
+        bank_growth = draws[L.D_BANK_GROWTH]
+        rrp_base = draws[L.D_RRP_BASE]
+        dc_active = draws[L.D_DC_ACTIVE] > 0.0
+        dc_floor = draws[L.D_DC_FLOOR]
+        dc_resolution = draws[L.D_DC_RESOLUTION]
+        dc_rebuild = draws[L.D_DC_REBUILD]
 
         for r in range(n_regimes):
             rp = regime_params[r]
@@ -202,24 +234,27 @@ def _simulate(
             spike_kind = day_int[t, L.DI_RRP_SPIKE]
 
             # Shared shocks of the day, always drawn in this order.
-            eps_currency = normal(state)
-            eps_rrp = normal(state)
-            eps_other = normal(state)
-            z_stigma = normal(state)
-            nu_tga = student_t_unit(state, tga_df)
-            eta = student_t_unit(state, noise_df)
-            u_jump = uniform(state)
+            if replay:
+                given = shocks[path % shocks.shape[0], t]
+                eps_currency = given[L.S_CURRENCY]
+                eps_rrp = given[L.S_ON_RRP]
+                eps_other = given[L.S_OTHER_LIAB]
+                z_stigma = given[L.S_STIGMA]
+                nu_tga = given[L.S_TGA]
+                eta = given[L.S_SPREAD_NOISE]
+                u_jump = given[L.S_JUMP_UNIFORM]
+                z_spike = given[L.S_RRP_SPIKE]
+                for k in range(L.N_CAL):
+                    cal_amount[k] = given[L.S_CAL_AMOUNT + k]
+            else:
+                eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = draw_day(
+                    state, p, day_int, t, tga_df, noise_df, cal_amount
+                )
             rrp_spike = 0.0
-            z_spike = 0.0
-            if spike_kind != L.SPIKE_NONE:
-                z_spike = normal(state)
-                if spike_kind == L.SPIKE_YEAR:
-                    rrp_spike = math.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * z_spike)
-                else:
-                    rrp_spike = math.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * z_spike)
-            for k in range(L.N_CAL):
-                if day_int[t, L.DI_CAL_NEW + k] == 1:
-                    cal_amount[k] = _scale(uniform(state), p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+            if spike_kind == L.SPIKE_YEAR:
+                rrp_spike = math.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * z_spike)
+            elif spike_kind == L.SPIKE_QUARTER:
+                rrp_spike = math.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * z_spike)
 
             # Factors shared by every regime.
             log_currency += currency_drift + day_float[t, L.DF_CURRENCY_SEASONAL]
@@ -439,7 +474,7 @@ def simulate_block(
     _simulate(
         seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
         event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
-        hist, False, no_trace, no_shocks, no_draws,
+        hist, MODE_RUN, no_trace, no_shocks, no_draws,
     )  # fmt: skip
 
 
@@ -455,5 +490,44 @@ def trace_block(
     _simulate(
         seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
         event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
-        hist, True, trace, shocks, path_draws,
+        hist, MODE_TRACE, trace, shocks, path_draws,
     )  # fmt: skip
+
+
+@jit
+def replay_block(
+    path_draws, shocks, day_float, day_int, cal_share, days_in_month, params, regime_params,
+    hist_grid, event_count, event_days, first_event_count, joint_event_count,
+    joint_cumulative_count, hist,
+):  # fmt: skip
+    """``simulate_block`` with the random draws given instead of generated: path i uses
+    ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)) and ``shocks[i % len]``
+    (float64 (., T, N_SHOCKS)). Runs ``path_draws.shape[0]`` paths."""
+    no_seeds = np.zeros((path_draws.shape[0], 4), dtype=np.uint64)
+    no_trace = np.zeros((0, 0, 0, 0))
+    _simulate(
+        no_seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
+        event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
+        hist, MODE_REPLAY, no_trace, shocks, path_draws,
+    )  # fmt: skip
+
+
+@jit
+def draw_only_block(seeds, day_int, params, out):
+    """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
+    ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
+    state = np.empty(4, dtype=np.uint64)
+    cal_amount = np.zeros(L.N_CAL)
+    tga_df = params[L.P_TGA_DF]
+    noise_df = params[L.P_NOISE_DF]
+    total = 0.0
+    for path in range(seeds.shape[0]):
+        seed_state(seeds, path, state)
+        for _ in range(L.N_PATH_DRAWS):
+            total += uniform(state)
+        for t in range(day_int.shape[0]):
+            a, b, c, d, e, f, g, h = draw_day(
+                state, params, day_int, t, tga_df, noise_df, cal_amount
+            )
+            total += a + b + c + d + e + f + g + h
+    out[0] = total
