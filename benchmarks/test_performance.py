@@ -43,8 +43,8 @@ def test_numpy_reference(benchmark, schedule):
 
 def test_draws_only(benchmark, schedule, config):
     seeds = block_seeds(config.simulation.seed, 0, PATHS // 10)
-    benchmark.pedantic(draw_only_block, args=(seeds, schedule.day_int, schedule.params,
-                                              np.zeros(1)), rounds=1)  # fmt: skip
+    args = (seeds, schedule.day_int, schedule.params, schedule.t_tables, np.zeros(1))
+    benchmark.pedantic(draw_only_block, args=args, rounds=1)
 
 
 def test_ceiling_parts(benchmark, schedule, config):

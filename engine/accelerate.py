@@ -20,7 +20,8 @@ def cache_enabled() -> bool:
 
 def jit(func=None, **options):
     """``numba.njit`` with the engine's defaults (nogil, no fastmath, opt-in cache)."""
-    settings = {"nogil": True, "fastmath": False, "cache": cache_enabled(), **options}
+    settings = {"nogil": True, "fastmath": False, "error_model": "numpy", "cache": cache_enabled(),
+                **options}  # fmt: skip
     if func is None:
         return lambda f: numba.njit(**settings)(f)
     return numba.njit(**settings)(func)

@@ -90,10 +90,9 @@ def ceiling_seconds_per_path_step(schedule: Schedule, config: Config, n_paths: i
     sim = config.simulation
     seeds = block_seeds(sim.seed, 0, n_paths)
     checksum = np.zeros(1)
-    draw_only_block(seeds[:1], schedule.day_int, schedule.params, checksum)
-    t_draws = _best_of(
-        2, lambda: draw_only_block(seeds, schedule.day_int, schedule.params, checksum)
-    )
+    inputs = (schedule.day_int, schedule.params, schedule.t_tables, checksum)
+    draw_only_block(seeds[:1], *inputs)
+    t_draws = _best_of(2, lambda: draw_only_block(seeds, *inputs))
     recorded = trace_paths(schedule, REPLAY_PATHS, sim.seed, sim.block_size)
     draws = np.resize(recorded.path_draws, (n_paths, L.N_PATH_DRAWS))
     acc = empty_accumulators(schedule)

@@ -11,6 +11,7 @@ import numpy as np
 from .calendar import BusinessCalendar
 from .config import Config
 from .kernels import layout as L
+from .kernels.tables import student_t_table
 
 _LN2 = math.log(2.0)
 
@@ -27,6 +28,7 @@ class Schedule:
     days_in_month : int64 (M,)
     params : float64 (N_PARAMS,); regime_params : float64 (R, N_REGIME_PARAMS)
     hist_grid : float64 (V, 2), [low, width] of each histogram
+    t_tables : float64 (2, 3, N + 1), ziggurat tables of the two Student-t (``layout.TT_*``)
     n_bins : int, histogram bins inside [low, low + n_bins * width)
     regime_names : tuple[str, ...]; regime_weights : float64 (R,), NaN where unweighted
     """
@@ -39,6 +41,7 @@ class Schedule:
     params: np.ndarray
     regime_params: np.ndarray
     hist_grid: np.ndarray
+    t_tables: np.ndarray
     n_bins: int
     regime_names: tuple[str, ...]
     regime_weights: np.ndarray
@@ -47,7 +50,7 @@ class Schedule:
     def kernel_inputs(self) -> tuple[np.ndarray, ...]:
         """The read-only arguments of ``simulate_block`` after the seeds, in order."""
         return (self.day_float, self.day_int, self.cal_share, self.days_in_month, self.params,
-                self.regime_params, self.hist_grid)  # fmt: skip
+                self.regime_params, self.hist_grid, self.t_tables)  # fmt: skip
 
 
 def build_schedule(config: Config) -> Schedule:
@@ -69,6 +72,7 @@ def build_schedule(config: Config) -> Schedule:
     day_int[:, L.DI_CAL_NEW : L.DI_CAL_NEW + L.N_CAL] = cal_new
 
     regimes = config.active_regimes
+    t_dfs = (config.tga.t_df, config.spread.noise_t_df)  # layout.TT_TGA, TT_SPREAD_NOISE
     hist = config.output.histograms
     grids = {"reserves": hist.reserves_bn, "spread": hist.spread_bp, "srf": hist.srf_bn,
              "tga": hist.tga_bn}  # fmt: skip
@@ -82,6 +86,7 @@ def build_schedule(config: Config) -> Schedule:
         params=scalar_params(config, calendar),
         regime_params=np.array([_regime_row(r, calendar) for r in regimes]),
         hist_grid=hist_grid,
+        t_tables=np.stack([student_t_table(df)[0] for df in t_dfs]),
         n_bins=config.output.histogram_bins,
         regime_names=tuple(r.name for r in regimes),
         regime_weights=np.array([np.nan if r.weight is None else r.weight for r in regimes]),
@@ -245,6 +250,8 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         L.P_SPREAD0: initial_spread(c),
         L.P_EV_QUIET_BELOW: min(ev.tight_bp, ev.stress_bp, ev.crisis_bp, ev.systemic_bp),
         L.P_EV_QUIET_SRF_BELOW: min(ev.stress_srf_bn, ev.crisis_srf_bn),
+        L.P_TGA_T_SCALE: math.sqrt((c.tga.t_df - 2.0) / c.tga.t_df),  # to unit variance
+        L.P_NOISE_T_SCALE: math.sqrt((c.spread.noise_t_df - 2.0) / c.spread.noise_t_df),
     }
     params = np.full(L.N_PARAMS, np.nan)
     for index, value in values.items():

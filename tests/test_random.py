@@ -11,7 +11,8 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from engine.kernels.random import next_u64, normal, student_t_unit, uniform
+from engine.kernels.random import next_u64, normal, uniform, ziggurat
+from engine.kernels.tables import student_t_table
 from engine.rng import block_seeds, plan_blocks
 
 N = 200_000
@@ -61,10 +62,10 @@ def _normals(state, n):
 
 
 @njit
-def _student(state, n, df):
+def _student(state, n, tables, df):
     out = np.empty(n)
     for i in range(n):
-        out[i] = student_t_unit(state, df)
+        out[i] = ziggurat(state, tables, 0, df)
     return out
 
 
@@ -87,13 +88,19 @@ def test_uniform_moments_and_ks():
     assert stats.kstest(u, "uniform").statistic < KS_CRITICAL
 
 
-def test_ziggurat_tables_close():
-    from engine.kernels.random import ZIGGURAT_TOP, ZIGGURAT_V, ZIGGURAT_X
+@pytest.mark.parametrize("df", [None, 3.0, 4.0, 2.5, 12.0])
+def test_ziggurat_tables_close(df):
+    """Every layer has the base layer's area and the top layer reaches the density's peak."""
+    from engine.kernels.tables import normal_table
 
-    assert abs(ZIGGURAT_TOP - 1.0) < 1e-12  # the top layer reaches the density's peak
-    f = np.exp(-0.5 * ZIGGURAT_X**2)
-    areas = ZIGGURAT_X[1:-1] * (f[2:] - f[1:-1])
-    np.testing.assert_allclose(areas[:-1], ZIGGURAT_V, rtol=1e-12)
+    table, top = normal_table() if df is None else student_t_table(df)
+    assert abs(top - 1.0) < 1e-12
+    x, f = table[0], table[2]
+    base = x[0] * f[1]  # the base layer's rectangle-plus-tail, as a rectangle of width x0
+    areas = x[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(areas[:-1], base, rtol=1e-11)
+    if df is None:
+        assert x[1] == pytest.approx(3.6541528853610088, rel=1e-14)  # Marsaglia & Tsang's R
 
 
 def test_normals_are_independent_standard_normals():
@@ -117,8 +124,8 @@ def test_normal_tails_including_the_ziggurat_tail(threshold):
 
 @pytest.mark.parametrize("df", [3.0, 4.0, 5.0, 2.5, 12.0])
 def test_student_t_has_unit_variance_shape(df):
-    x = _student(_state(4), N, df)
     scale = math.sqrt((df - 2) / df)
+    x = _student(_state(4), N, student_t_table(df)[0][None], df) * scale
     assert stats.kstest(x, stats.t(df, scale=scale).cdf).statistic < KS_CRITICAL
     # the tail: P(|X| > 3) of the scaled t, as a binomial proportion
     p_tail = 2 * stats.t(df, scale=scale).sf(3.0)
@@ -145,3 +152,16 @@ def test_plan_blocks():
     assert plan_blocks(10, 4) == [(0, 4), (1, 4), (2, 2)]
     assert plan_blocks(8, 4) == [(0, 4), (1, 4)]
     assert plan_blocks(3, 4) == [(0, 3)]
+
+
+@pytest.mark.parametrize("df", [3.0, 4.0])
+def test_student_t_tail_beyond_the_base_layer(df):
+    """P(X > R) and P(X > 2R) for the table's R: the Pareto-envelope tail sampler."""
+    n = 2_000_000
+    table = student_t_table(df)[0]
+    r = table[0, 1]
+    x = _student(_state(6), n, table[None], df)
+    for c in (r, 2 * r):
+        p = stats.t(df).sf(c)
+        assert abs((x > c).mean() - p) < TOL_SE * math.sqrt(p * (1 - p) / n)
+        assert abs((x < -c).mean() - p) < TOL_SE * math.sqrt(p * (1 - p) / n)

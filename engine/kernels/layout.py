@@ -26,6 +26,10 @@ N_HISTS = len(HIST_NAMES)
 CAL_NAMES = ("april_tax", "corporate_tax", "coupon_settlement", "first_of_month")
 N_CAL = len(CAL_NAMES)
 
+# Student-t ziggurat tables (first axis of ``t_tables``, float64 (2, 3, N + 1)).
+TT_TGA = 0  # TGA innovations, tga.t_df degrees of freedom
+TT_SPREAD_NOISE = 1  # spread noise, spread.noise_t_df degrees of freedom
+
 # Per-day float inputs, ``day_float[t, column]``.
 DF_TGA_ANCHOR = 0  # $bn, TGA anchor before any debt-ceiling episode
 DF_CURRENCY_SEASONAL = 1  # 1, day-on-day change of the log seasonal currency factor
@@ -58,7 +62,7 @@ _SCALARS = (
     "EV_SYSTEMIC_DAYS", "EV_SCARCE_RATIO", "EV_SCARCE_RESERVES",
     "DC_PROBABILITY", "DC_START_DAY", "DC_DECLINE_DAYS", "DC_FLOOR_LO", "DC_FLOOR_HI",
     "DC_RESOLUTION_LO", "DC_RESOLUTION_HI", "DC_REBUILD_LO", "DC_REBUILD_HI",
-    "SPREAD0", "EV_QUIET_BELOW", "EV_QUIET_SRF_BELOW",
+    "SPREAD0", "EV_QUIET_BELOW", "EV_QUIET_SRF_BELOW", "TGA_T_SCALE", "NOISE_T_SCALE",
 )  # fmt: skip
 (
     P_SOMA0, P_OTHER_ASSETS, P_CURRENCY0, P_TGA0, P_OTHER_LIAB0, P_BANK_EX_RESERVES0,
@@ -77,7 +81,7 @@ _SCALARS = (
     P_EV_SYSTEMIC_DAYS, P_EV_SCARCE_RATIO, P_EV_SCARCE_RESERVES,
     P_DC_PROBABILITY, P_DC_START_DAY, P_DC_DECLINE_DAYS, P_DC_FLOOR_LO, P_DC_FLOOR_HI,
     P_DC_RESOLUTION_LO, P_DC_RESOLUTION_HI, P_DC_REBUILD_LO, P_DC_REBUILD_HI,
-    P_SPREAD0, P_EV_QUIET_BELOW, P_EV_QUIET_SRF_BELOW,
+    P_SPREAD0, P_EV_QUIET_BELOW, P_EV_QUIET_SRF_BELOW, P_TGA_T_SCALE, P_NOISE_T_SCALE,
 ) = range(len(_SCALARS))  # fmt: skip
 P_CAL_LO = len(_SCALARS)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
 P_CAL_HI = P_CAL_LO + N_CAL  # high amount, $bn

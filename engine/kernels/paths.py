@@ -14,7 +14,7 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
-from .random import normal, seed_state, student_t_unit, uniform
+from .random import normal, seed_state, uniform, ziggurat
 
 MODE_RUN, MODE_TRACE, MODE_REPLAY = 0, 1, 2  # counts only; + daily trace; from given draws
 
@@ -92,7 +92,7 @@ def _bin(value, low, width, n_bins):
 
 
 @jit(inline="always")
-def draw_day(state, p, day_int, t, tga_df, noise_df, cal_amount):
+def draw_day(state, p, day_int, t, t_tables, cal_amount):
     """The shared shocks of day ``t``, always drawn in this order: the currency, ON RRP,
     other-liability and stigma normals, the TGA and spread-noise Student-t, the jump uniform,
     an RRP-spike normal on spike days (else 0), then the amount of each TGA calendar event
@@ -101,8 +101,8 @@ def draw_day(state, p, day_int, t, tga_df, noise_df, cal_amount):
     eps_rrp = normal(state)
     eps_other = normal(state)
     z_stigma = normal(state)
-    nu_tga = student_t_unit(state, tga_df)
-    eta = student_t_unit(state, noise_df)
+    nu_tga = ziggurat(state, t_tables, L.TT_TGA, p[L.P_TGA_DF]) * p[L.P_TGA_T_SCALE]
+    eta = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, p[L.P_NOISE_DF]) * p[L.P_NOISE_T_SCALE]
     u_jump = uniform(state)
     z_spike = normal(state) if day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE else 0.0
     for k in range(L.N_CAL):
@@ -127,7 +127,7 @@ def _path_values(p, u, out):
 
 @jit
 def _simulate(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
+    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
     mode, trace, shocks, path_draws,
 ):  # fmt: skip
@@ -167,8 +167,6 @@ def _simulate(
     cal_amount = np.zeros(L.N_CAL)
     path_uniforms = np.empty(L.N_PATH_DRAWS)
     own_draws = np.empty(L.N_PATH_DRAWS)
-    tga_df = p[L.P_TGA_DF]
-    noise_df = p[L.P_NOISE_DF]
     month_stats = np.empty(L.N_HISTS)
     purchases = np.empty(n_regimes)
     on_rrp = np.empty(n_regimes)
@@ -248,7 +246,7 @@ def _simulate(
                     cal_amount[k] = given[L.S_CAL_AMOUNT + k]
             else:
                 eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = draw_day(
-                    state, p, day_int, t, tga_df, noise_df, cal_amount
+                    state, p, day_int, t, t_tables, cal_amount
                 )
             rrp_spike = 0.0
             if spike_kind == L.SPIKE_YEAR:
@@ -450,7 +448,7 @@ def _count_month(month, month_bits, ever_bits, event_count, first_event_count, j
 
 @jit
 def simulate_block(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
+    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths and add their monthly counts into the ``out`` arrays.
@@ -473,14 +471,14 @@ def simulate_block(
     no_draws = np.zeros((0, 0))
     _simulate(
         seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
-        hist, MODE_RUN, no_trace, no_shocks, no_draws,
+        t_tables, event_count, event_days, first_event_count, joint_event_count,
+        joint_cumulative_count, hist, MODE_RUN, no_trace, no_shocks, no_draws,
     )  # fmt: skip
 
 
 @jit
 def trace_block(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
+    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
     trace, shocks, path_draws,
 ):  # fmt: skip
@@ -489,15 +487,15 @@ def trace_block(
     per-path draws into ``path_draws`` (float64 (n, N_PATH_DRAWS))."""
     _simulate(
         seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
-        hist, MODE_TRACE, trace, shocks, path_draws,
+        t_tables, event_count, event_days, first_event_count, joint_event_count,
+        joint_cumulative_count, hist, MODE_TRACE, trace, shocks, path_draws,
     )  # fmt: skip
 
 
 @jit
 def replay_block(
     path_draws, shocks, day_float, day_int, cal_share, days_in_month, params, regime_params,
-    hist_grid, event_count, event_days, first_event_count, joint_event_count,
+    hist_grid, t_tables, event_count, event_days, first_event_count, joint_event_count,
     joint_cumulative_count, hist,
 ):  # fmt: skip
     """``simulate_block`` with the random draws given instead of generated: path i uses
@@ -507,27 +505,23 @@ def replay_block(
     no_trace = np.zeros((0, 0, 0, 0))
     _simulate(
         no_seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count,
-        hist, MODE_REPLAY, no_trace, shocks, path_draws,
+        t_tables, event_count, event_days, first_event_count, joint_event_count,
+        joint_cumulative_count, hist, MODE_REPLAY, no_trace, shocks, path_draws,
     )  # fmt: skip
 
 
 @jit
-def draw_only_block(seeds, day_int, params, out):
+def draw_only_block(seeds, day_int, params, t_tables, out):
     """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
     ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
     state = np.empty(4, dtype=np.uint64)
     cal_amount = np.zeros(L.N_CAL)
-    tga_df = params[L.P_TGA_DF]
-    noise_df = params[L.P_NOISE_DF]
     total = 0.0
     for path in range(seeds.shape[0]):
         seed_state(seeds, path, state)
         for _ in range(L.N_PATH_DRAWS):
             total += uniform(state)
         for t in range(day_int.shape[0]):
-            a, b, c, d, e, f, g, h = draw_day(
-                state, params, day_int, t, tga_df, noise_df, cal_amount
-            )
+            a, b, c, d, e, f, g, h = draw_day(state, params, day_int, t, t_tables, cal_amount)
             total += a + b + c + d + e + f + g + h
     out[0] = total
