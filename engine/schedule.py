@@ -77,7 +77,7 @@ def build_schedule(config: Config) -> Schedule:
     grids = {"reserves": hist.reserves_bn, "spread": hist.spread_bp, "srf": hist.srf_bn,
              "tga": hist.tga_bn}  # fmt: skip
     hist_grid = np.array([grids[name.split("_")[0]] for name in L.HIST_NAMES], dtype=float)
-    return Schedule(
+    schedule = Schedule(
         calendar=calendar,
         day_float=day_float,
         day_int=day_int,
@@ -91,6 +91,10 @@ def build_schedule(config: Config) -> Schedule:
         regime_names=tuple(r.name for r in regimes),
         regime_weights=np.array([np.nan if r.weight is None else r.weight for r in regimes]),
     )
+    for value in vars(schedule).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)  # kernels only read their inputs
+    return schedule
 
 
 def tga_anchor(config: Config, calendar: BusinessCalendar) -> np.ndarray:

@@ -1,9 +1,10 @@
 """The path kernel: one block of paths, every regime on the same shocks, monthly integer output.
 
-Daily values never leave the kernel (``simulate_block``); ``trace_block`` is the same simulation
-that also writes every daily value and shock, for tests and diagnostics on a few paths. Both
-call ``_simulate``. Array shapes: n paths, T business days, M months, R regimes, E events,
-V histograms, B = bins + 2 (under- and overflow).
+``simulate_paths`` is the one compiled kernel; its mode selects what else it does. Daily values
+never leave it in a run (``simulate_block``); ``trace_block`` also writes every daily value,
+shock and per-path draw, for tests and diagnostics on a few paths; ``replay_block`` takes the
+draws as inputs instead of generating them. Array shapes: n paths, T business days, M months,
+R regimes, E events, V histograms, B = bins + 2 (under- and overflow).
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ def _path_values(p, u, out):
 
 
 @jit
-def _simulate(
+def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
     mode, trace, shocks, path_draws,
 ):  # fmt: skip
+    """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
+    ``simulate_block``); ``mode`` is MODE_RUN, MODE_TRACE (also fill ``trace``, ``shocks``,
+    ``path_draws``) or MODE_REPLAY (read the draws from ``shocks`` and ``path_draws``)."""
     n_paths = seeds.shape[0]
     record = mode == MODE_TRACE
     replay = mode == MODE_REPLAY
@@ -186,7 +190,8 @@ def _simulate(
             draws = own_draws
             _path_values(p, path_uniforms, draws)
             if record:
-                path_draws[path] = draws
+                for i in range(L.N_PATH_DRAWS):
+                    path_draws[path, i] = draws[i]
         u_pace = draws[L.D_PACE_UNIFORM]
         u_then = draws[L.D_THEN_UNIFORM]
         currency_growth = draws[L.D_CURRENCY_GROWTH]
@@ -446,68 +451,38 @@ def _count_month(month, month_bits, ever_bits, event_count, first_event_count, j
         month_bits[r] = 0
 
 
-@jit
-def simulate_block(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-):  # fmt: skip
-    """Simulate ``seeds.shape[0]`` paths and add their monthly counts into the ``out`` arrays.
+def simulate_block(seeds, *inputs_and_counts):
+    """Simulate ``seeds.shape[0]`` paths and add their monthly counts into the count arrays.
 
-    Parameters
-    ----------
-    seeds : uint64 (n, 4)
-        xoshiro256+ seed words, one row per path.
-    day_float : float64 (T, N_DAY_FLOAT); day_int : int64 (T, N_DAY_INT)
-    cal_share : float64 (T, N_CAL)
-        Share of each TGA calendar effect's amount booked on each day.
-    days_in_month : int64 (M,); params : float64 (N_PARAMS,)
-    regime_params : float64 (R, N_REGIME_PARAMS); hist_grid : float64 (V, 2), [low, width]
-    event_count, event_days, first_event_count : int64 (R, E, M), added to
-    joint_event_count, joint_cumulative_count : int64 (R, R, E, M), added to
-    hist : int64 (V, R, M, B), added to
+    Arguments after ``seeds`` (uint64 (n, 4), xoshiro256+ seed words, a row per path): the
+    schedule's inputs, in ``Schedule.kernel_inputs`` order (day_float float64 (T, N_DAY_FLOAT),
+    day_int int64 (T, N_DAY_INT), cal_share float64 (T, N_CAL), days_in_month int64 (M,),
+    params float64 (N_PARAMS,), regime_params float64 (R, N_REGIME_PARAMS), hist_grid float64
+    (V, 2), t_tables float64 (2, 3, N + 1)), then the counts added to, in ``Accumulators``
+    order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B)).
     """
-    no_trace = np.zeros((0, 0, 0, 0))
-    no_shocks = np.zeros((0, 0, 0))
-    no_draws = np.zeros((0, 0))
-    _simulate(
-        seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        t_tables, event_count, event_days, first_event_count, joint_event_count,
-        joint_cumulative_count, hist, MODE_RUN, no_trace, no_shocks, no_draws,
-    )  # fmt: skip
+    simulate_paths(seeds, *inputs_and_counts, MODE_RUN, *_no_trace())
 
 
-@jit
-def trace_block(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-    trace, shocks, path_draws,
-):  # fmt: skip
-    """``simulate_block`` that also writes every daily value into ``trace`` (float64
-    (n, T, R, N_TRACE)), every shared shock into ``shocks`` (float64 (n, T, N_SHOCKS)) and the
-    per-path draws into ``path_draws`` (float64 (n, N_PATH_DRAWS))."""
-    _simulate(
-        seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        t_tables, event_count, event_days, first_event_count, joint_event_count,
-        joint_cumulative_count, hist, MODE_TRACE, trace, shocks, path_draws,
-    )  # fmt: skip
+def trace_block(seeds, *args):
+    """``simulate_block`` whose last three arguments receive every daily value (``trace``,
+    float64 (n, T, R, N_TRACE)), every shared shock (``shocks``, float64 (n, T, N_SHOCKS)) and
+    the per-path draws (``path_draws``, float64 (n, N_PATH_DRAWS))."""
+    *inputs_and_counts, trace, shocks, path_draws = args
+    simulate_paths(seeds, *inputs_and_counts, MODE_TRACE, trace, shocks, path_draws)
 
 
-@jit
-def replay_block(
-    path_draws, shocks, day_float, day_int, cal_share, days_in_month, params, regime_params,
-    hist_grid, t_tables, event_count, event_days, first_event_count, joint_event_count,
-    joint_cumulative_count, hist,
-):  # fmt: skip
+def replay_block(path_draws, shocks, *inputs_and_counts):
     """``simulate_block`` with the random draws given instead of generated: path i uses
     ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)) and ``shocks[i % len]``
     (float64 (., T, N_SHOCKS)). Runs ``path_draws.shape[0]`` paths."""
     no_seeds = np.zeros((path_draws.shape[0], 4), dtype=np.uint64)
-    no_trace = np.zeros((0, 0, 0, 0))
-    _simulate(
-        no_seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        t_tables, event_count, event_days, first_event_count, joint_event_count,
-        joint_cumulative_count, hist, MODE_REPLAY, no_trace, shocks, path_draws,
-    )  # fmt: skip
+    simulate_paths(no_seeds, *inputs_and_counts, MODE_REPLAY, _no_trace()[0], shocks, path_draws)
+
+
+def _no_trace():
+    """Empty trace, shock and draw arrays, typed as the real ones (one compiled kernel)."""
+    return np.zeros((0, 0, 0, 0)), np.zeros((0, 0, 0)), np.zeros((0, 0))
 
 
 @jit
