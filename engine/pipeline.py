@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from .cluster import Backend, open_backend
 from .config import Config
 from .cube import build_cube
 from .progress import Progress
+from .recorder import Recorder
 from .run import TaskPlan, empty_accumulators, plan_tasks, run_plan
 from .schedule import Schedule, build_schedule
 from .store import RunStore, check_new_store, run_identity
@@ -114,21 +116,23 @@ def _run(
 ) -> Accumulators:
     """Run the plan's tasks not yet in ``run_store``; every finished task is recorded there as
     it arrives. Returns the accumulators of every task."""
-    todo = range(plan.n_tasks) if run_store is None else [
-        int(i) for i in (~run_store.done).nonzero()[0]
-    ]  # fmt: skip
-    before = copy.deepcopy(run_store.total) if run_store else None
-    done_paths = before.n_paths if before else 0
-    bar = Progress(plan.n_paths, done=done_paths) if progress else None
+    if run_store is None:
+        todo: Sequence[int] = range(plan.n_tasks)
+        before = empty_accumulators(schedule)
+    else:
+        todo = [int(i) for i in (~run_store.done).nonzero()[0]]
+        before = copy.deepcopy(run_store.total)
+    bar = Progress(plan.n_paths, done=before.n_paths) if progress else None
+    recorder = Recorder(run_store) if run_store is not None else None
 
     def on_done(task: int, result: Accumulators | None) -> None:
-        if run_store is not None:
-            run_store.record(task, result)
+        if recorder is not None:
+            recorder.put(task, result)
         if bar is not None:
             bar.advance(plan.paths(task))
 
-    with bar or nullcontext():
-        total = run_plan(backend, schedule, seed, plan, todo, on_done, run_store is not None)
+    with bar or nullcontext(), recorder or nullcontext():
+        total = run_plan(backend, schedule, seed, plan, todo, on_done, recorder is not None)
     if run_store is None:
         return total
     if not run_store.total.equals(before + total):

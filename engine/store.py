@@ -1,4 +1,4 @@
-"""The resumable run store: a Zarr directory that a run fills task by task, then with its cube.
+"""The resumable run store: a Zarr directory that a run fills with finished tasks, then its cube.
 
 Layout (Zarr format 2, on a local or shared file system)::
 
@@ -7,26 +7,28 @@ Layout (Zarr format 2, on a local or shared file system)::
         .zmetadata                           consolidated metadata, written last: "finished"
         progress/
             .zgroup, .zattrs                 the run's identity, written once with the store
-            total-000004/                    counts of all tasks folded so far + done (bool, T)
-            task-000123/                     counts of one finished task, not folded yet
+            total-000040/                    counts of every task folded so far; done (bool, T)
+            group-000043/                    counts of a group of finished tasks (attrs: tasks)
             .partial-*                       being written or deleted: never read
 
-An entry is written under a ``.partial-`` name and renamed into place (and renamed away before
-it is deleted), so a named entry is always whole; the store itself is made the same way. Opening
-a store removes the ``.partial-`` entries, keeps the newest total and adds the task entries that
-total does not count yet (a crash between writing a total and deleting the entries it folded in
-leaves entries it already counts: they are dropped, not added twice). Every finished task that
-reached the store survives an interruption; any other task is run again. Task entries are folded
-into a new total every JOURNAL_LIMIT tasks, so the store holds at most JOURNAL_LIMIT task entries
-and one total (~0.3 MB each compressed, 24 months), whatever the number of paths.
+Each entry holds ``counts``, the ``Accumulators`` arrays raveled and concatenated in field order
+(int64, compressed), and its ``n_paths``. An entry is written under a ``.partial-`` name and
+renamed into place (and renamed away before it is deleted), so a named entry is always whole;
+the store itself is made the same way. Entries are numbered in the order they are written.
+Opening a store removes the ``.partial-`` entries, keeps the newest total and adds the groups
+that total does not count (a crash between writing a total and deleting the groups it folded in
+leaves groups it already counts: they are dropped, not added twice). Every task that reached the
+store survives an interruption; any other task runs again. Groups are folded into a new total
+every JOURNAL_LIMIT groups, so the store holds at most JOURNAL_LIMIT groups and one total
+(~0.3 MB each, 24 months, compressed) whatever the number of paths.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from .run import TaskPlan
 
 PROGRESS = "progress"
 PARTIAL = ".partial-"
-JOURNAL_LIMIT = 16  # task entries kept before they are folded into a new total
+JOURNAL_LIMIT = 16  # group entries kept before they are folded into a new total
 STORE_FORMAT = 1
 CHECKED = (  # identity keys compared on --resume, in this order, with the name shown
     ("n_paths", "simulation.n_paths"),
@@ -48,7 +50,6 @@ CHECKED = (  # identity keys compared on --resume, in this order, with the name 
     ("block_size", "simulation.block_size"),
     ("task_blocks", "task_blocks"),
 )
-COUNT_FIELDS = tuple(f.name for f in dataclasses.fields(Accumulators) if f.name != "n_paths")
 
 
 class StoreError(InputError):
@@ -145,14 +146,16 @@ class RunStore:
         store._load()
         return store
 
-    def record(self, task: int, acc: Accumulators) -> None:
-        """Add a finished task: durable once this returns."""
-        if self.done[task]:
-            raise RuntimeError(f"{self.path}: task {task} recorded twice")
-        name = f"task-{task:06d}"
-        self._write_entry(name, acc, {"task": task})
+    def record(self, tasks: Sequence[int], acc: Accumulators) -> None:
+        """Add ``acc``, the counts of the finished ``tasks``: durable once this returns."""
+        tasks = [int(t) for t in tasks]
+        if self.done[tasks].any():
+            raise RuntimeError(f"{self.path}: tasks {tasks} recorded twice")
+        self._sequence += 1
+        name = f"group-{self._sequence:06d}"
+        self._write_entry(name, acc, {"tasks": tasks})
         self.total += acc
-        self.done[task] = True
+        self.done[tasks] = True
         self._journal.append(name)
         if len(self._journal) >= JOURNAL_LIMIT:
             self.fold()
@@ -163,7 +166,7 @@ class RunStore:
             return
         self._sequence += 1
         name = f"total-{self._sequence:06d}"
-        self._write_entry(name, self.total, {"sequence": self._sequence}, done=self.done)
+        self._write_entry(name, self.total, {}, done=self.done)
         for old in self._journal + self._totals:
             self._delete(old)
         self._journal, self._totals = [], [name]
@@ -183,26 +186,29 @@ class RunStore:
         for name in entries:
             if name.startswith(PARTIAL):
                 remove_path(self.progress / name)
-        totals = sorted((n for n in entries if n.startswith("total-")), key=_sequence_number)
+        named = sorted((n for n in entries if n.startswith(("total-", "group-"))), key=_number)
+        totals = [name for name in named if name.startswith("total-")]
         if totals:
             group = self._read(totals[-1])
-            self.total += _accumulators(group)
+            self.total += self._accumulators(group)
             self.done[:] = group["done"][...]
-            self._sequence = _sequence_number(totals[-1])
             for old in totals[:-1]:
                 self._delete(old)
             self._totals = totals[-1:]
-        for name in entries:
-            if not name.startswith("task-"):
+        for name in named:
+            if not name.startswith("group-"):
                 continue
             group = self._read(name)
-            task = int(group.attrs["task"])
-            if self.done[task]:
+            tasks = list(group.attrs["tasks"])
+            if self.done[tasks].all():
                 self._delete(name)  # already in the total
-                continue
-            self.total += _accumulators(group)
-            self.done[task] = True
-            self._journal.append(name)
+            elif self.done[tasks].any():
+                raise StoreError(f"{self.path}: {name} overlaps the tasks of the total")
+            else:
+                self.total += self._accumulators(group)
+                self.done[tasks] = True
+                self._journal.append(name)
+        self._sequence = _number(named[-1]) if named else 0
 
     def _read(self, name: str):
         import zarr
@@ -215,7 +221,7 @@ class RunStore:
         tmp = self.progress / f"{PARTIAL}{name}-{os.getpid()}"
         try:
             group = zarr.open_group(tmp, mode="w", zarr_format=ZARR_FORMAT)
-            arrays = dict(zip(COUNT_FIELDS, acc.arrays, strict=True))
+            arrays = {"counts": np.concatenate([a.ravel() for a in acc.arrays])}
             if done is not None:
                 arrays["done"] = done
             for key, array in arrays.items():
@@ -225,19 +231,25 @@ class RunStore:
         finally:
             remove_path(tmp)
 
+    def _accumulators(self, group) -> Accumulators:
+        """An entry's counts, shaped like ``total``'s arrays."""
+        flat = group["counts"][...]
+        arrays, start = [], 0
+        for like in self.total.arrays:
+            arrays.append(flat[start : start + like.size].reshape(like.shape))
+            start += like.size
+        if start != flat.size:
+            raise StoreError(f"{self.path}: {group.name}: counts of another shape")
+        return Accumulators(int(group.attrs["n_paths"]), *arrays)
+
     def _delete(self, name: str) -> None:
         doomed = self.progress / f"{PARTIAL}deleted-{name}-{os.getpid()}"
         os.rename(self.progress / name, doomed)
         remove_path(doomed)
 
 
-def _sequence_number(name: str) -> int:
+def _number(name: str) -> int:
     return int(name.split("-")[1])
-
-
-def _accumulators(group) -> Accumulators:
-    arrays = {key: group[key][...] for key in COUNT_FIELDS}
-    return Accumulators(n_paths=int(group.attrs["n_paths"]), **arrays)
 
 
 def _check_identity(path: Path, found: dict[str, Any], expected: dict[str, Any]) -> None:

@@ -92,3 +92,24 @@ def with_regimes(config: Config, *regimes) -> Config:
     """``config`` simulating exactly ``regimes`` (engine.config.Regime objects)."""
     sim = dataclasses.replace(config.simulation, regimes=None)
     return dataclasses.replace(config, simulation=sim, regimes=tuple(regimes))
+
+
+def tasks_in_store(out: Path) -> set[int]:
+    """The tasks a run store holds now, read without changing it (a run may be writing it)."""
+    import zarr
+
+    progress = out / "progress"
+    for _ in range(10):  # entries are renamed away while a run folds them: look again
+        try:
+            names = os.listdir(progress) if progress.is_dir() else []
+            tasks: set[int] = set()
+            for name in names:
+                if name.startswith("group-"):
+                    tasks.update(zarr.open_group(progress / name, mode="r").attrs["tasks"])
+                elif name.startswith("total-"):
+                    done = zarr.open_group(progress / name, mode="r")["done"][...]
+                    tasks.update(int(i) for i in done.nonzero()[0])
+            return tasks
+        except (FileNotFoundError, KeyError):
+            continue
+    raise AssertionError(f"{out}: the store kept changing")

@@ -2,18 +2,21 @@
 never count, a store of another run is refused, and the store's size stays bounded."""
 
 import os
+import time
 import warnings
 
 import pytest
 import xarray as xr
 
 from engine import store as engine_store
+from engine.accumulators import Accumulators
 from engine.cli import main
 from engine.io import OutputError, open_cube, write_cube
 from engine.pipeline import simulate
+from engine.recorder import Recorder
 from engine.store import RunStore, StoreError
 
-from .conftest import assert_same_cube, small, tweak, write_short_config
+from .conftest import assert_same_cube, small, tasks_in_store, tweak, write_short_config
 
 N_TASKS = 11  # 700 paths in blocks of 64, one block per task
 
@@ -28,9 +31,9 @@ def reference(short):
     return simulate(short, workers=2)
 
 
-def interrupt_after(monkeypatch, method: str, calls: int) -> list:
-    """Make ``RunStore.<method>`` raise KeyboardInterrupt (as Ctrl-C would) on call ``calls``."""
-    original = getattr(RunStore, method)
+def interrupt_after(monkeypatch, owner, method: str, calls: int) -> list:
+    """Make ``owner.<method>`` raise KeyboardInterrupt (as Ctrl-C would) on call ``calls``."""
+    original = getattr(owner, method)
     seen = []
 
     def wrapped(self, *args, **kwargs):
@@ -39,7 +42,7 @@ def interrupt_after(monkeypatch, method: str, calls: int) -> list:
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(RunStore, method, wrapped)
+    monkeypatch.setattr(owner, method, wrapped)
     return seen
 
 
@@ -48,13 +51,13 @@ def entries(path):
 
 
 def recorded_tasks(monkeypatch) -> list:
-    """The tasks ``RunStore.record`` is called with from now on."""
+    """The tasks ``RunStore.record`` is given from now on."""
     calls = []
     original = RunStore.record
 
-    def record(self, task, acc):
-        calls.append(task)
-        original(self, task, acc)
+    def record(self, tasks, acc):
+        calls.extend(tasks)
+        original(self, tasks, acc)
 
     monkeypatch.setattr(RunStore, "record", record)
     return calls
@@ -62,40 +65,43 @@ def recorded_tasks(monkeypatch) -> list:
 
 def test_an_interrupted_run_resumes_to_the_identical_cube(short, reference, tmp_path, monkeypatch):
     out = tmp_path / "run.zarr"
-    monkeypatch.setattr(engine_store, "JOURNAL_LIMIT", 3)
+    monkeypatch.setattr(engine_store, "JOURNAL_LIMIT", 2)
     with monkeypatch.context() as patch:
-        seen = interrupt_after(patch, "record", 8)  # 7 recorded: folded twice, 1 in the journal
+        handed = interrupt_after(patch, Recorder, "put", 8)  # Ctrl-C with 7 tasks finished
         with pytest.raises(KeyboardInterrupt):
             simulate(short, workers=2, task_blocks=1, store=out)
-    saved = [task for task, _ in seen[:7]]
-    assert entries(out) == [".zattrs", ".zgroup", f"task-{saved[-1]:06d}", "total-000002"]
+    saved = {task for task, _ in handed[:7]}
+    assert tasks_in_store(out) == saved  # every finished task was written, nothing else
     with pytest.raises(OutputError, match="not a finished cube"):
         open_cube(out)
     calls = recorded_tasks(monkeypatch)
     cube = simulate(short, workers=1, store=out, resume=True)
-    assert sorted(calls + saved) == list(range(N_TASKS))  # only the missing tasks ran
+    assert sorted(calls + sorted(saved)) == list(range(N_TASKS))  # only the missing tasks ran
     assert_same_cube(cube, reference)
     assert_same_cube(open_cube(out), reference)
     assert cube.attrs["computed_task_blocks"] == 1  # the store's plan, not a new one
 
 
 def test_a_crash_after_a_fold_counts_nothing_twice(short, reference, tmp_path, monkeypatch):
-    """Killed after a new total is written but before the entries it folded are deleted."""
+    """Killed after a new total is written but before the groups it folded are deleted."""
     out = tmp_path / "run.zarr"
-    monkeypatch.setattr(engine_store, "JOURNAL_LIMIT", 4)
+    monkeypatch.setattr(engine_store, "JOURNAL_LIMIT", 2)
     with monkeypatch.context() as patch:
-        interrupt_after(patch, "_delete", 1)
+        interrupt_after(patch, RunStore, "_delete", 1)
         with pytest.raises(KeyboardInterrupt):
             simulate(short, workers=1, task_blocks=1, store=out)
     names = entries(out)
-    assert names[-1] == "total-000001" and sum(n.startswith("task-") for n in names) == 4
-    partial = out / "progress" / ".partial-task-000010-1"  # a half-written entry
+    assert sum(n.startswith("group-") for n in names) == 2
+    assert sum(n.startswith("total-") for n in names) == 1
+    saved = tasks_in_store(out)
+    partial = out / "progress" / ".partial-group-000099-1"  # a half-written entry
     partial.mkdir()
     (partial / ".zgroup").write_text("{garbage")
     calls = recorded_tasks(monkeypatch)
     assert_same_cube(simulate(short, store=out, resume=True), reference)
-    assert len(calls) == N_TASKS - 4
-    assert entries(out) == [".zattrs", ".zgroup", "total-000003"]
+    assert sorted(calls + sorted(saved)) == list(range(N_TASKS))
+    names = entries(out)
+    assert len(names) == 3 and names[2].startswith("total-")
 
 
 def test_a_finished_store_resumes_without_simulating(short, reference, tmp_path, monkeypatch):
@@ -112,14 +118,51 @@ def test_the_store_holds_a_bounded_number_of_entries(short, tmp_path, monkeypatc
     sizes = []
     original = RunStore.record
 
-    def record(self, task, acc):
-        original(self, task, acc)
+    def record(self, tasks, acc):
+        original(self, tasks, acc)
         sizes.append(len([e for e in entries(out) if e[0] != "."]))
 
     monkeypatch.setattr(RunStore, "record", record)
     simulate(short, paths=2000, workers=2, task_blocks=1, store=out)  # 32 tasks
-    assert len(sizes) == 32 and max(sizes) <= 4 and sizes[-1] == 1
-    assert entries(out) == [".zattrs", ".zgroup", "total-000008"]
+    assert max(sizes) <= 4
+    names = entries(out)
+    assert len(names) == 3 and names[2].startswith("total-")
+
+
+def test_the_recorder_groups_what_finished_while_it_wrote():
+    class SlowStore:
+        def __init__(self):
+            self.calls = []
+
+        def record(self, tasks, acc):
+            time.sleep(0.05)
+            self.calls.append((tasks, acc.n_paths))
+
+    store = SlowStore()
+    with Recorder(store) as recorder:
+        for task in range(10):
+            recorder.put(task, Accumulators.zeros(1, 1, 1) + _paths(task))
+    assert len(store.calls) < 10
+    assert sorted(t for tasks, _ in store.calls for t in tasks) == list(range(10))
+    assert sum(n for _, n in store.calls) == sum(range(10))
+
+
+def test_a_failed_write_stops_the_run():
+    class FullDisk:
+        def record(self, tasks, acc):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        with Recorder(FullDisk()) as recorder:
+            recorder.put(0, Accumulators.zeros(1, 1, 1))
+            time.sleep(0.05)
+            recorder.put(1, Accumulators.zeros(1, 1, 1))
+
+
+def _paths(n: int) -> Accumulators:
+    acc = Accumulators.zeros(1, 1, 1)
+    acc.n_paths = n
+    return acc
 
 
 def test_zarr_cubes_open_with_xarray_and_open_cube(reference, tmp_path):
