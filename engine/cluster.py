@@ -193,7 +193,10 @@ def load_cluster_file(path: Path) -> tuple[str, dict[str, Any]]:
     except OSError as err:
         raise ClusterError(f"{path}: cannot read the cluster file ({err.strerror})") from None
     except yaml.YAMLError as err:
-        raise ClusterError(f"{path}: not valid YAML ({err})") from None
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(err, "problem", err)
+        raise ClusterError(f"{path}: not valid YAML ({where}{problem})") from None
     section = raw.get("jobqueue") if isinstance(raw, dict) else None
     if not isinstance(section, dict) or len(section) != 1:
         raise ClusterError(f"{path}: jobqueue: expected one table, e.g. 'jobqueue: {{slurm: ...}}'")
