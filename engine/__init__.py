@@ -1,6 +1,7 @@
 """rmp-risk: Monte Carlo odds of repo-market stress under Reserve Management Purchase regimes.
 
-Public API: ``load_config``, ``simulate``, ``open_cube``, ``write_cube``, ``__version__``.
+Public API: ``load_config``, ``simulate``, ``merge_cubes``, ``open_cube``, ``write_cube``,
+``__version__``.
 Heavy modules (numba, dask, xarray) load on first use, so ``import engine`` stays cheap.
 """
 
@@ -14,6 +15,7 @@ _LAZY = {
     "load_config": "engine.config",
     "ConfigError": "engine.config",
     "simulate": "engine.pipeline",
+    "merge_cubes": "engine.merge",
     "open_cube": "engine.io",
     "write_cube": "engine.io",
 }

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from ._version import __version__
+from .errors import InputError
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("out/cube.nc")
 LOCAL_DEFAULT_CONFIG = Path("configs/default.toml")
 
@@ -47,9 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--paths", type=_count(1), help="number of paths (overrides the config)")
     run.add_argument("--seed", type=_count(0), help="root seed (overrides the config)")
     run.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"cube path (default: {DEFAULT_OUT})"
+        "--out", type=Path, default=DEFAULT_OUT,
+        help=f"cube path: .nc, or .zarr to keep every finished task (default: {DEFAULT_OUT})",
+    )  # fmt: skip
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in the --out .zarr store: only missing tasks run",
     )
-    run.add_argument("--workers", type=_count(1), help="local worker threads (default: all cores)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing --out store")
+    run.add_argument("--workers", type=_count(1), help="local workers (default: all cores)")
+    run.add_argument(
+        "--processes", action="store_true", help="local worker processes instead of threads"
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask scheduler, e.g. tcp://host:8786 "
+        "(default: $DASK_SCHEDULER_ADDRESS if set, else local workers)",
+    )
+    run.add_argument(
+        "--cluster",
+        type=Path,
+        metavar="FILE",
+        help="a dask-jobqueue cluster file, e.g. configs/cluster/slurm.yaml",
+    )
+    run.add_argument("--jobs", type=_count(1), help="batch jobs to ask for with --cluster (1)")
     run.add_argument(
         "--event", default="crisis", help="event of the printed table (default: crisis)"
     )
@@ -65,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=_count(1), help="workers (default: all cores)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(handler=_bench)
+
+    merge = sub.add_parser("merge", help="merge cubes of one config run with different seeds")
+    merge.add_argument("cubes", type=Path, nargs="+", metavar="CUBE")
+    merge.add_argument("--out", type=Path, required=True, help="merged cube path (.nc or .zarr)")
+    merge.add_argument("--event", default="crisis", help="event of the printed table")
+    merge.set_defaults(handler=_merge)
 
     report = sub.add_parser("report", help="print the table of a cube")
     report.add_argument("cube", type=Path, metavar="CUBE")
@@ -85,26 +116,40 @@ def _resolve_config(path: Path | None) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .io import NETCDF_SUFFIXES, write_cube
-    from .kernels.layout import EVENT_NAMES
+    from .io import cube_format, write_cube
     from .pipeline import simulate
     from .report import headline_table
 
     config_path = _resolve_config(args.config)
     config = load_config(config_path)
     config = config.with_overrides(paths=args.paths, seed=args.seed)
-    if args.out.suffix.lower() not in NETCDF_SUFFIXES:
-        raise _UsageError(f"--out {args.out}: unsupported output format (use a .nc path)")
-    if args.event not in EVENT_NAMES:
-        raise _UsageError(f"--event {args.event}: unknown event (one of {', '.join(EVENT_NAMES)})")
+    zarr_out = _out_format(args.out, cube_format) == "zarr"
+    if (args.resume or args.overwrite) and not zarr_out:
+        option = "--resume" if args.resume else "--overwrite"
+        raise _UsageError(f"{option}: only for a .zarr --out (got {args.out})")
+    if args.resume and args.overwrite:
+        raise _UsageError("--resume and --overwrite exclude each other")
+    _check_event(args.event)
     sim = config.simulation
     regimes = ", ".join(r.name for r in config.active_regimes)
     _say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
          f"{sim.horizon_months} months from {sim.start}")  # fmt: skip
     started = time.perf_counter()
     command = "rmp-risk " + shlex.join(args.argv)
-    ds = simulate(config, workers=args.workers, progress=not args.quiet, command=command)
-    write_cube(ds, args.out)
+    try:
+        ds = simulate(
+            config, workers=args.workers, processes=args.processes, scheduler=args.scheduler,
+            cluster=args.cluster, jobs=args.jobs, store=args.out if zarr_out else None,
+            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet,
+            command=command,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        if zarr_out and args.out.exists():
+            raise _Interrupted(f"the finished tasks are kept in {args.out}: "
+                               "continue with the same command and --resume") from None  # fmt: skip
+        raise
+    if not zarr_out:
+        write_cube(ds, args.out)
     _say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     print(headline_table(ds, args.event))
     return 0
@@ -124,6 +169,42 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from .io import cube_format, open_cube, write_cube
+    from .merge import merge_cubes
+    from .report import headline_table
+
+    _out_format(args.out, cube_format)
+    _check_event(args.event)
+    cubes = []
+    for path in args.cubes:
+        if not path.exists():
+            raise _UsageError(f"{path}: no such cube")
+        cubes.append(open_cube(path))
+    command = "rmp-risk " + shlex.join(args.argv)
+    ds = merge_cubes(cubes, [str(p) for p in args.cubes], command=command)
+    write_cube(ds, args.out)
+    _say(f"merged {len(cubes)} cubes into {args.out}")
+    print(headline_table(ds, args.event))
+    return 0
+
+
+def _out_format(path: Path, cube_format) -> str:
+    from .io import OutputError
+
+    try:
+        return cube_format(path)
+    except OutputError as err:
+        raise _UsageError(f"--out {err}") from None
+
+
+def _check_event(event: str) -> None:
+    from .kernels.layout import EVENT_NAMES
+
+    if event not in EVENT_NAMES:
+        raise _UsageError(f"--event {event}: unknown event (one of {', '.join(EVENT_NAMES)})")
+
+
 def _report(args: argparse.Namespace) -> int:
     from .io import open_cube
     from .report import headline_table
@@ -137,7 +218,11 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-class _UsageError(Exception):
+class _UsageError(InputError):
+    pass
+
+
+class _Interrupted(KeyboardInterrupt):
     pass
 
 
@@ -150,16 +235,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv
-    from .config import ConfigError
-
     try:
         return args.handler(args)
-    except (ConfigError, _UsageError) as err:
+    except InputError as err:
         _say(f"rmp-risk: error: {err}")
         return EXIT_USAGE
+    except _Interrupted as err:
+        _say(f"\nrmp-risk: interrupted; {err}")
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        _say("rmp-risk: interrupted; nothing was written")
-        return 130
+        _say("\nrmp-risk: interrupted; nothing was written")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

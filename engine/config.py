@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
+
 DEFAULT_CONFIG_NAME = "default.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config file that cannot be used; the message names the file and the key."""
 
     def __init__(self, path: str | Path | None, key: str, message: str):
@@ -313,6 +315,53 @@ def from_mapping(raw: Mapping[str, Any], source: str | None = None) -> Config:
     config = dataclasses.replace(config, source=source)
     _check_consistency(config)
     return config
+
+
+def from_json(text: str, source: str | None = None) -> Config:
+    """The config recorded in a cube's ``config_json`` attribute (``Config.to_json``)."""
+    raw = json.loads(text)
+    raw["regimes"] = {
+        name: _dates_from_iso(Regime, table) for name, table in raw.get("regimes", {}).items()
+    }
+    return from_mapping(_dates_from_iso(Config, raw), source=source)
+
+
+def _dates_from_iso(hint, value):
+    """``value`` (JSON) with the ISO strings of the date fields of ``hint`` turned into dates."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _dates_from_iso(next(a for a in args if a is not type(None)), value)
+    if hint is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if origin is tuple and isinstance(value, list):
+        return [_dates_from_iso(args[0], v) for v in value]
+    if dataclasses.is_dataclass(hint) and hint is not Uniform and isinstance(value, dict):
+        hints = typing.get_type_hints(hint)
+        fields = {_toml_key(f.name): hints[f.name] for f in dataclasses.fields(hint)}
+        return {
+            key: v if key == "regimes" else _dates_from_iso(fields.get(key), v)
+            for key, v in value.items()
+        }
+    return value
+
+
+def first_difference(
+    a: Mapping[str, Any], b: Mapping[str, Any], ignore: tuple[str, ...] = (), prefix: str = ""
+) -> tuple[str, Any, Any] | None:
+    """(dotted key, value in ``a``, value in ``b``) of the first key where two resolved configs
+    (``Config.to_dict``) differ, skipping the dotted keys in ``ignore``; None if they agree."""
+    for key in sorted(set(a) | set(b)):
+        dotted = _join(prefix, key)
+        if dotted in ignore:
+            continue
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, Mapping) and isinstance(vb, Mapping):
+            found = first_difference(va, vb, ignore, dotted)
+            if found:
+                return found
+        elif va != vb:
+            return dotted, va, vb
+    return None
 
 
 def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:

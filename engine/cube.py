@@ -142,10 +142,33 @@ def mixture(joint: np.ndarray, n_paths: int, weights: np.ndarray):
     return p_mix, stderr
 
 
+ACCUMULATOR_VARIABLES = {  # Accumulators field → cube variable (``hist``: one per histogram)
+    "event_count": "event_count",
+    "event_days": "event_day_count",
+    "first_event_count": "first_event_count",
+    "joint_event_count": "joint_event_count",
+    "joint_cumulative_count": "joint_cumulative_count",
+}
+
+
+def accumulators_from_cube(ds: xr.Dataset) -> Accumulators:
+    """The exact integer content of a cube: its counts and histograms as ``Accumulators``.
+
+    ``build_cube(accumulators_from_cube(ds), config, schedule)`` rebuilds ``ds`` (attrs aside).
+    """
+    n = np.unique(ds["n_paths"].values)
+    if n.size != 1:
+        raise ValueError(f"n_paths differs between regimes: {n.tolist()}")
+    arrays = {f: ds[name].values.astype(np.int64) for f, name in ACCUMULATOR_VARIABLES.items()}
+    hist = np.stack([ds[f"{name}_histogram"].values for name in L.HIST_NAMES]).astype(np.int64)
+    return Accumulators(n_paths=int(n[0]), hist=hist, **arrays)
+
+
 def build_cube(
     acc: Accumulators, config: Config, schedule: Schedule, run_attrs: dict | None = None
 ) -> xr.Dataset:
-    """The cube of a run from its accumulators (see README, "The cube")."""
+    """The cube of a run from its accumulators (see README, "The cube"): counts as they are,
+    everything else derived from them."""
     n_regimes = len(schedule.regime_names)
     n = np.full(n_regimes, acc.n_paths, dtype=np.int64)
     n_rem = n[:, None, None]
@@ -155,11 +178,7 @@ def build_cube(
 
     data = {
         "n_paths": n,
-        "event_count": acc.event_count,
-        "event_day_count": acc.event_days,
-        "first_event_count": acc.first_event_count,
-        "joint_event_count": acc.joint_event_count,
-        "joint_cumulative_count": acc.joint_cumulative_count,
+        **{name: getattr(acc, field) for field, name in ACCUMULATOR_VARIABLES.items()},
         "event_probability": acc.event_count / n_rem,
         "event_probability_stderr": binomial_stderr(acc.event_count, n_rem),
         "event_probability_lower": lower,

@@ -1,58 +1,64 @@
-"""A progress bar with an ETA for runs on dask's local schedulers (threads, processes)."""
+"""A progress bar with an ETA, fed by finished tasks whatever scheduler runs them.
+
+Backends report each finished task (``engine.cluster``: a local-scheduler callback, or
+``distributed.as_completed`` on the futures); the run passes the task's paths to ``advance``.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-
-from dask.callbacks import Callback
+from typing import TextIO
 
 BAR_WIDTH = 30
 REFRESH_SECONDS = 0.2
 
 
-class ProgressBar(Callback):
-    """Counts finished simulation tasks (keys starting with ``prefix``) and draws a bar on
-    ``stream`` (stderr by default): share done, paths done, paths per second and ETA."""
+class Progress:
+    """Share done, paths done, paths per second and ETA, drawn on ``stream`` (stderr).
 
-    def __init__(self, prefix: str, n_paths: int, stream=None):
-        super().__init__()
-        self.prefix, self.n_paths = prefix, n_paths
+    Parameters
+    ----------
+    n_paths : int
+        Paths of the whole run.
+    done : int
+        Paths already done before this session (a resumed run); they do not count in the rate.
+    """
+
+    def __init__(self, n_paths: int, done: int = 0, stream: TextIO | None = None):
+        self.n_paths, self.done, self.resumed = n_paths, done, done
         self.stream = stream or sys.stderr
-        self.total = self.done = 0
         self.started = self.last_drawn = 0.0
 
-    def _start_state(self, dsk, state):
-        self.total = sum(1 for key in dsk if str(key).startswith(self.prefix))
-        self.done = 0
+    def __enter__(self) -> Progress:
         self.started = time.perf_counter()
-        self._draw(force=True)
+        self.draw(force=True)
+        return self
 
-    def _posttask(self, key, result, dsk, state, worker_id):
-        if str(key).startswith(self.prefix):
-            self.done += 1
-            self._draw()
-
-    def _finish(self, dsk, state, errored):
-        self._draw(force=True)
+    def __exit__(self, *exc) -> None:
+        self.draw(force=True)
         self.stream.write("\n")
         self.stream.flush()
 
-    def _draw(self, force: bool = False) -> None:
+    def advance(self, paths: int) -> None:
+        """Count ``paths`` more paths done."""
+        self.done += paths
+        self.draw()
+
+    def draw(self, force: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self.last_drawn < REFRESH_SECONDS:
             return
         self.last_drawn = now
-        share = self.done / self.total if self.total else 1.0
+        share = self.done / self.n_paths if self.n_paths else 1.0
         elapsed = now - self.started
-        paths = int(share * self.n_paths)
-        rate = paths / elapsed if elapsed > 0 else 0.0
-        eta = (self.n_paths - paths) / rate if rate > 0 else float("nan")
+        rate = (self.done - self.resumed) / elapsed if elapsed > 0 else 0.0
+        eta = (self.n_paths - self.done) / rate if rate > 0 else float("nan")
         filled = round(share * BAR_WIDTH)
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         eta_text = f"ETA {eta:5.0f}s" if eta == eta else "ETA     ?"
         self.stream.write(
-            f"\r[{bar}] {share:6.1%}  {paths:,}/{self.n_paths:,} paths  "
+            f"\r[{bar}] {share:6.1%}  {self.done:,}/{self.n_paths:,} paths  "
             f"{rate:,.0f} paths/s  {elapsed:5.1f}s  {eta_text}"
         )
         self.stream.flush()

@@ -13,6 +13,12 @@ def _cell(p: float, se: float) -> str:
     return f"{p * PERCENT:6.2f} ±{se * PERCENT:5.2f}"
 
 
+def _seeds(ds: xr.Dataset) -> str:
+    if "merged_seeds" in ds.attrs:
+        return "seeds " + ", ".join(str(int(s)) for s in np.atleast_1d(ds.attrs["merged_seeds"]))
+    return f"seed {ds.attrs.get('seed')}"
+
+
 def headline_table(ds: xr.Dataset, event: str = HEADLINE_EVENT) -> str:
     """Monthly probability (%) ± standard error of ``event`` for each regime and the mixture,
     then the cumulative probability over the horizon."""
@@ -26,7 +32,7 @@ def headline_table(ds: xr.Dataset, event: str = HEADLINE_EVENT) -> str:
     se = ds.event_probability_stderr.sel(event=event)
     lines = [
         f"P({event}) by month, % ± Monte Carlo standard error "
-        f"({int(ds.n_paths.values[0]):,} paths per regime, seed {ds.attrs.get('seed')})",
+        f"({int(ds.n_paths.values[0]):,} paths per regime, {_seeds(ds)})",
         "month    " + "".join(f"{c:>{width}}" for c in columns),
     ]
     for i, month in enumerate(ds.time.values):

@@ -1,25 +1,34 @@
-"""Blocks of paths → dask tasks → one set of integer accumulators.
+"""Blocks of paths → a plan of tasks → one set of integer accumulators.
 
 One task simulates a fixed group of blocks and returns only its integer accumulators; a tree of
 additions reduces them. Counts add exactly, so the result does not depend on the number of
-workers, the task size or the order in which tasks finish.
+workers, the task size, the scheduler or the order in which tasks finish. Where the tasks run is
+the business of a backend (``engine.cluster``).
 """
 
 from __future__ import annotations
 
 import math
 import os
-
-import dask
-from dask.delayed import Delayed
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .accumulators import Accumulators
 from .rng import block_seeds, plan_blocks
 from .schedule import Schedule
 
+if TYPE_CHECKING:
+    from .cluster import Backend
+
 MAX_BLOCKS_PER_TASK = 8  # caps the work lost per task and keeps the progress bar moving
 TASKS_PER_WORKER = 4  # enough tasks per worker to balance uneven task times
 TASK_PREFIX = "simulate-blocks"
+
+Blocks = tuple[tuple[int, int], ...]  # ((block index, paths used), ...)
+OnDone = Callable[[int, Accumulators | None], None]
 
 
 def default_workers() -> int:
@@ -37,7 +46,7 @@ def empty_accumulators(schedule: Schedule) -> Accumulators:
 
 
 def simulate_blocks(
-    schedule: Schedule, seed: int, block_size: int, blocks: list[tuple[int, int]]
+    schedule: Schedule, seed: int, block_size: int, blocks: Sequence[tuple[int, int]]
 ) -> Accumulators:
     """Run the kernel over ``blocks`` ((block index, paths used), ...) in this thread."""
     from .kernels.paths import simulate_block
@@ -59,41 +68,93 @@ def blocks_per_task(n_blocks: int, workers: int) -> int:
     return max(1, min(MAX_BLOCKS_PER_TASK, math.ceil(n_blocks / (TASKS_PER_WORKER * workers))))
 
 
-def build_graph(
-    schedule: Schedule,
-    n_paths: int,
-    seed: int,
-    block_size: int,
-    task_blocks: int,
-) -> Delayed:
-    """A dask graph whose result is the accumulators of paths 0..n_paths-1."""
-    blocks = plan_blocks(n_paths, block_size)
-    groups = [blocks[i : i + task_blocks] for i in range(0, len(blocks), task_blocks)]
-    shared = dask.delayed(schedule, name="schedule", traverse=False)
-    simulate = dask.delayed(simulate_blocks)
-    parts = [
-        simulate(shared, seed, block_size, group, dask_key_name=f"{TASK_PREFIX}-{i}")
-        for i, group in enumerate(groups)
-    ]
-    return tree_sum(parts)
+@dataclass(frozen=True)
+class TaskPlan:
+    """Paths 0..n_paths-1 cut into blocks of ``block_size`` paths and tasks of ``task_blocks``
+    consecutive blocks. Task ``i`` always covers the same paths, whoever runs it."""
+
+    n_paths: int
+    block_size: int
+    task_blocks: int
+
+    @cached_property
+    def tasks(self) -> tuple[Blocks, ...]:
+        blocks = plan_blocks(self.n_paths, self.block_size)
+        step = self.task_blocks
+        return tuple(tuple(blocks[i : i + step]) for i in range(0, len(blocks), step))
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.tasks)
+
+    def paths(self, task: int) -> int:
+        """Paths simulated by ``task``."""
+        return sum(n for _, n in self.tasks[task])
 
 
-def tree_sum(parts: list[Delayed]) -> Delayed:
-    """Pairwise sum of delayed accumulators (depth log2 of the number of parts)."""
-    add = dask.delayed(_add)
-    level = 0
+def plan_tasks(
+    n_paths: int, block_size: int, workers: int, task_blocks: int | None = None
+) -> TaskPlan:
+    """A plan with ``task_blocks`` blocks per task (default: about TASKS_PER_WORKER tasks per
+    worker, at most MAX_BLOCKS_PER_TASK blocks each). The plan never changes a number."""
+    if task_blocks is None:
+        task_blocks = blocks_per_task(len(plan_blocks(n_paths, block_size)), max(1, workers))
+    if task_blocks < 1:
+        raise ValueError(f"task_blocks must be >= 1, got {task_blocks}")
+    return TaskPlan(n_paths, block_size, task_blocks)
+
+
+def tree_sum(parts: Sequence[Any], add: Callable[[Any, Any], Any]) -> Any:
+    """Pairwise sum (depth log2 of the number of parts) with ``add`` building each node."""
+    parts = list(parts)
     while len(parts) > 1:
         parts = [
-            add(*parts[i : i + 2], dask_key_name=f"sum-{level}-{i}") if i + 1 < len(parts)
-            else parts[i]
+            add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
             for i in range(0, len(parts), 2)
-        ]  # fmt: skip
-        level += 1
+        ]
     return parts[0]
 
 
-def _add(a: Accumulators, b: Accumulators) -> Accumulators:
+def add_accumulators(a: Accumulators, b: Accumulators) -> Accumulators:
     return a + b
+
+
+def run_plan(
+    backend: Backend,
+    schedule: Schedule,
+    seed: int,
+    plan: TaskPlan,
+    tasks: Sequence[int] | None = None,
+    on_done: OnDone | None = None,
+    with_results: bool = False,
+) -> Accumulators:
+    """Simulate ``tasks`` of ``plan`` (default: all) on ``backend``; return their sum.
+
+    ``on_done(task, result)`` is called in this thread as each task finishes (``result`` is its
+    accumulators when ``with_results``, else None).
+    """
+    import dask
+
+    tasks = range(plan.n_tasks) if tasks is None else tasks
+    if not tasks:
+        return empty_accumulators(schedule)
+    if backend.in_process:
+        compile_kernels(schedule)  # once, before the threads start
+    token = uuid.uuid4().hex[:12]  # keys unique to this run, so runs sharing a cluster never mix
+    shared = dask.delayed(schedule, name=f"schedule-{token}", traverse=False)
+    simulate = dask.delayed(simulate_blocks, pure=True)
+    parts = {
+        f"{TASK_PREFIX}-{token}-{i}": simulate(
+            shared, seed, plan.block_size, plan.tasks[i], dask_key_name=f"{TASK_PREFIX}-{token}-{i}"
+        )
+        for i in tasks
+    }
+    index = dict(zip(parts, tasks, strict=True))
+    return backend.reduce(list(parts.values()), index, on_done or _ignore, with_results)
+
+
+def _ignore(task: int, result: Accumulators | None) -> None:
+    pass
 
 
 def run_accumulators(
@@ -103,29 +164,10 @@ def run_accumulators(
     block_size: int,
     workers: int | None = None,
     task_blocks: int | None = None,
-    callbacks: tuple = (),
 ) -> Accumulators:
     """Simulate ``n_paths`` paths on ``workers`` local threads and return their accumulators."""
-    workers = workers or default_workers()
-    n_blocks = len(plan_blocks(n_paths, block_size))
-    task_blocks = task_blocks or blocks_per_task(n_blocks, workers)
-    compile_kernels(schedule)
-    graph = build_graph(schedule, n_paths, seed, block_size, task_blocks)
-    with dask.config.set(scheduler="threads", num_workers=workers), _callbacks(callbacks):
-        (result,) = dask.compute(graph)
-    return result
+    from .cluster import LocalBackend
 
-
-class _callbacks:
-    """Register dask local-scheduler callbacks for the duration of a ``with`` block."""
-
-    def __init__(self, callbacks):
-        self.callbacks = callbacks
-
-    def __enter__(self):
-        for cb in self.callbacks:
-            cb.register()
-
-    def __exit__(self, *exc):
-        for cb in self.callbacks:
-            cb.unregister()
+    backend = LocalBackend(workers or default_workers())
+    plan = plan_tasks(n_paths, block_size, backend.workers, task_blocks)
+    return run_plan(backend, schedule, seed, plan)

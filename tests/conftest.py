@@ -1,17 +1,59 @@
-"""Shared fixtures: the default config and small, fast variants of it."""
+"""Shared fixtures: the default config and small, fast variants of it; a dask cluster."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
+import xarray as xr
 
+from engine.accelerate import CACHE_ENV
 from engine.config import Config, load_config
 from engine.schedule import build_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "configs" / "default.toml"
+RUN_ATTRS = ("history",)  # and every computed_* attribute: how a cube was computed
+
+os.environ.pop(CACHE_ENV, None)  # no numba disk cache here nor in the processes tests start
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A distributed LocalCluster of 2 single-threaded worker processes, closed after the run."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+        as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):  # fmt: skip
+        yield client
+
+
+def write_short_config(path: Path, paths: int = 400, block: int = 64, months: int = 3) -> Path:
+    """A TOML config based on the default with a short horizon, few paths and small blocks."""
+    path.write_text(
+        f'base = "{DEFAULT_CONFIG}"\n'
+        f"[simulation]\nhorizon_months = {months}  # months\n"
+        f"n_paths = {paths}  # paths\nblock_size = {block}  # paths\n"
+    )
+    return path
+
+
+def assert_same_cube(a: xr.Dataset, b: xr.Dataset) -> None:
+    """Every number, coordinate and variable attribute identical, and every global attribute
+    except those that say how (and when) the cube was computed."""
+
+    def numbers(ds: xr.Dataset) -> xr.Dataset:
+        out = ds.copy()
+        out.attrs = {k: v for k, v in ds.attrs.items()
+                     if k not in RUN_ATTRS and not k.startswith("computed_")}  # fmt: skip
+        return out
+
+    xr.testing.assert_identical(numbers(a), numbers(b))
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +92,24 @@ def with_regimes(config: Config, *regimes) -> Config:
     """``config`` simulating exactly ``regimes`` (engine.config.Regime objects)."""
     sim = dataclasses.replace(config.simulation, regimes=None)
     return dataclasses.replace(config, simulation=sim, regimes=tuple(regimes))
+
+
+def tasks_in_store(out: Path) -> set[int]:
+    """The tasks a run store holds now, read without changing it (a run may be writing it)."""
+    import zarr
+
+    progress = out / "progress"
+    for _ in range(10):  # entries are renamed away while a run folds them: look again
+        try:
+            names = os.listdir(progress) if progress.is_dir() else []
+            tasks: set[int] = set()
+            for name in names:
+                if name.startswith("group-"):
+                    tasks.update(zarr.open_group(progress / name, mode="r").attrs["tasks"])
+                elif name.startswith("total-"):
+                    done = zarr.open_group(progress / name, mode="r")["done"][...]
+                    tasks.update(int(i) for i in done.nonzero()[0])
+            return tasks
+        except (FileNotFoundError, KeyError):
+            continue
+    raise AssertionError(f"{out}: the store kept changing")

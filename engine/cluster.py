@@ -1,0 +1,241 @@
+"""Where tasks run: dask's local schedulers, a distributed scheduler, or a batch-queue cluster.
+
+A backend reduces a list of delayed task results with a tree of additions and reports each task
+as it finishes (``on_done(task, result)``, called in the caller's thread): from a local-scheduler
+callback, or from ``distributed.as_completed`` on the tasks' futures. ``distributed`` and
+``dask_jobqueue`` are imported only when a run asks for them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import dask
+from dask.callbacks import Callback
+from dask.delayed import Delayed
+
+from .accumulators import Accumulators
+from .errors import InputError
+from .run import OnDone, add_accumulators, default_workers, tree_sum
+
+ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
+CONNECT_TIMEOUT = "10s"
+TASK_RETRIES = 2  # a task that raises is tried again (tasks are pure); lost workers are separate
+JOBQUEUE_CLASSES = {
+    "slurm": "SLURMCluster",
+    "pbs": "PBSCluster",
+    "sge": "SGECluster",
+    "lsf": "LSFCluster",
+    "oar": "OARCluster",
+    "htcondor": "HTCondorCluster",
+    "moab": "MoabCluster",
+}
+
+
+class ClusterError(InputError):
+    """Scheduler options or a cluster file that cannot be used."""
+
+
+class Backend(Protocol):
+    workers: int  # parallel workers (threads) the task plan is sized for
+    in_process: bool  # kernels run in this process's threads
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def reduce(
+        self,
+        parts: Sequence[Delayed],
+        index: Mapping[str, int],
+        on_done: OnDone,
+        with_results: bool,
+    ) -> Accumulators: ...
+
+
+class LocalBackend:
+    """dask's local scheduler: ``workers`` threads (``nogil`` kernels) or processes."""
+
+    def __init__(self, workers: int | None = None, processes: bool = False):
+        self.workers = workers or default_workers()
+        self.kind = "processes" if processes else "threads"
+        self.in_process = not processes
+
+    def describe(self) -> dict[str, Any]:
+        return {"workers": self.workers, "scheduler": self.kind}
+
+    def reduce(self, parts, index, on_done, with_results) -> Accumulators:
+        root = tree_sum(parts, dask.delayed(add_accumulators, pure=True))
+        config = {"scheduler": self.kind, "num_workers": self.workers}
+        with dask.config.set(config), _TaskCallback(index, on_done, with_results):
+            (total,) = dask.compute(root)
+        return total
+
+
+class _TaskCallback(Callback):
+    """Calls ``on_done(task, result)`` as each task of ``index`` (key → task) finishes."""
+
+    def __init__(self, index: Mapping[str, int], on_done: OnDone, with_results: bool):
+        super().__init__()
+        self.index, self.on_done, self.with_results = index, on_done, with_results
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        task = self.index.get(key)
+        if task is not None:
+            self.on_done(task, result if self.with_results else None)
+
+
+class DistributedBackend:
+    """A ``distributed.Client``: tasks are futures, the tree of additions runs on the workers."""
+
+    in_process = False
+
+    def __init__(self, client, label: str, expected_workers: int = 0):
+        self.client, self.label = client, label
+        self.workers = max(1, self._threads() or expected_workers)
+
+    def _threads(self) -> int:
+        return sum(self.client.nthreads().values())
+
+    def describe(self) -> dict[str, Any]:
+        return {"workers": self._threads(), "scheduler": self.label}
+
+    def reduce(self, parts, index, on_done, with_results) -> Accumulators:
+        from distributed import as_completed
+
+        client = self.client
+        futures = client.compute(list(parts), retries=TASK_RETRIES)
+        root = tree_sum(
+            futures, lambda a, b: client.submit(add_accumulators, a, b, retries=TASK_RETRIES)
+        )
+        finished = as_completed(futures, loop=client.loop, with_results=with_results)
+        del futures  # a finished part is released once its sum no longer needs it
+        for item in finished:
+            future, result = item if with_results else (item, None)
+            if future.status == "error":
+                future.result()  # raises the task's exception
+            on_done(index[future.key], result)
+            del item, future, result
+        return root.result()
+
+
+@contextmanager
+def open_backend(
+    workers: int | None = None,
+    processes: bool = False,
+    scheduler: Any = None,
+    cluster: str | Path | None = None,
+    jobs: int | None = None,
+) -> Iterator[Backend]:
+    """The backend a run asks for; what it started is closed on exit.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local workers (default: all cores).
+    processes : bool
+        Local worker processes instead of threads.
+    scheduler : str or distributed.Client, optional
+        Address of a running dask scheduler (``tcp://host:port``), or a client to use as is.
+    cluster : path, optional
+        A dask-jobqueue cluster file (see ``configs/cluster/``); ``jobs`` batch jobs are asked
+        for (default 1).
+
+    Without any of these, ``DASK_SCHEDULER_ADDRESS`` or dask's ``scheduler-address`` setting
+    selects a running scheduler; otherwise the run uses local threads.
+    """
+    if scheduler is not None and cluster is not None:
+        raise ClusterError("--scheduler and --cluster exclude each other")
+    if jobs is not None and cluster is None:
+        raise ClusterError("--jobs needs --cluster")
+    if (scheduler is not None or cluster is not None) and (workers or processes):
+        raise ClusterError("--workers and --processes are for local runs only")
+    if scheduler is None and cluster is None and not (workers or processes):
+        scheduler = configured_address()
+    if cluster is not None:
+        with _jobqueue_backend(Path(cluster), jobs or 1) as backend:
+            yield backend
+    elif scheduler is None:
+        yield LocalBackend(workers, processes)
+    elif isinstance(scheduler, str):
+        client = connect(scheduler)
+        try:
+            yield DistributedBackend(client, f"distributed {scheduler}")
+        finally:
+            client.close()
+    else:
+        yield DistributedBackend(scheduler, f"distributed {scheduler.scheduler.address}")
+
+
+def configured_address() -> str | None:
+    """A scheduler address from ``DASK_SCHEDULER_ADDRESS`` or dask's config, if any."""
+    return os.environ.get(ADDRESS_ENV) or dask.config.get("scheduler-address", None)
+
+
+def connect(address: str):
+    """A ``distributed.Client`` connected to ``address``; ClusterError if none answers."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ClusterError(f"cannot connect to a dask scheduler at {address}: {err}") from None
+
+
+def load_cluster_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """(kind, options) of a cluster file: ``jobqueue: {<kind>: {option: value, ...}}``."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise ClusterError(f"{path}: cannot read the cluster file ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(err, "problem", err)
+        raise ClusterError(f"{path}: not valid YAML ({where}{problem})") from None
+    section = raw.get("jobqueue") if isinstance(raw, dict) else None
+    if not isinstance(section, dict) or len(section) != 1:
+        raise ClusterError(f"{path}: jobqueue: expected one table, e.g. 'jobqueue: {{slurm: ...}}'")
+    ((kind, options),) = section.items()
+    if kind not in JOBQUEUE_CLASSES:
+        known = ", ".join(JOBQUEUE_CLASSES)
+        raise ClusterError(f"{path}: jobqueue.{kind}: unknown batch system (one of {known})")
+    if not isinstance(options, dict):
+        raise ClusterError(f"{path}: jobqueue.{kind}: expected a table of options")
+    return kind, options
+
+
+def jobqueue_cluster(path: Path):
+    """The dask-jobqueue cluster a cluster file describes (its scheduler starts here; no job is
+    submitted until it is scaled)."""
+    import dask_jobqueue
+
+    kind, options = load_cluster_file(path)
+    cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[kind])
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as err:
+        message = str(err).splitlines()[0]
+        raise ClusterError(f"{path}: jobqueue.{kind}: {message}") from None
+
+
+@contextmanager
+def _jobqueue_backend(path: Path, jobs: int) -> Iterator[Backend]:
+    from distributed import Client
+
+    kind, options = load_cluster_file(path)
+    cluster = jobqueue_cluster(path)
+    try:
+        cluster.scale(jobs=jobs)
+        client = Client(cluster, set_as_default=False)
+        try:
+            label = f"{kind} (dask-jobqueue, {jobs} jobs) {cluster.scheduler_address}"
+            yield DistributedBackend(client, label, jobs * int(options.get("cores") or 1))
+        finally:
+            client.close()
+    finally:
+        cluster.close()
