@@ -1,14 +1,19 @@
 """Runs: identical counts however the work is split, prefix stability, and plausible results."""
 
 import math
+import operator
+import threading
+import weakref
 
+import dask
 import numpy as np
 import pytest
 
+from engine.accumulators import Accumulators
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
 from engine.pipeline import simulate
-from engine.run import run_accumulators
+from engine.run import run_accumulators, tree_sum
 from engine.schedule import build_schedule
 
 from .conftest import small
@@ -64,3 +69,34 @@ def test_more_buying_means_fewer_crises(default_config):
     assert ds.event_count.sel(event="tight").sum() > ds.event_count.sel(event="crisis").sum()
     assert (ds.event_count.sel(event="crisis") <= ds.event_count.sel(event="stress")).all()
     assert L.EVENT_NAMES[L.E_CRISIS] == "crisis"
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 8])
+def test_tree_sum_adds_every_part_once(lanes):
+    for n in (1, 2, 5, 64, 101):
+        assert tree_sum(list(range(n)), operator.add, lanes) == n * (n - 1) // 2
+
+
+@pytest.mark.parametrize("lanes", [2, 4])
+def test_the_reduction_holds_few_partial_sums_however_many_tasks(lanes):
+    """Run through dask's threads, the partial sums alive at once do not grow with the tasks."""
+    live = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def tracked(acc):
+        with lock:
+            live["now"] += 1
+            live["peak"] = max(live["peak"], live["now"])
+        weakref.finalize(acc, lambda: live.__setitem__("now", live["now"] - 1))
+        return acc
+
+    peaks = []
+    for n in (50, 2000):
+        live.update(now=0, peak=0)
+        parts = [dask.delayed(lambda: tracked(Accumulators.zeros(2, 2, 2)))() for _ in range(n)]
+        add = dask.delayed(lambda a, b: tracked(a + b))
+        with dask.config.set(scheduler="threads", num_workers=2):
+            (total,) = dask.compute(tree_sum(parts, add, lanes))
+        assert total.n_paths == 0
+        peaks.append(live["peak"])
+    assert peaks[1] <= lanes + 4 and peaks[1] <= peaks[0] + 1, peaks
