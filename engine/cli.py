@@ -116,14 +116,14 @@ def _resolve_config(path: Path | None) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .io import cube_format, write_cube
+    from .io import write_cube
     from .pipeline import simulate
     from .report import headline_table
 
     config_path = _resolve_config(args.config)
     config = load_config(config_path)
     config = config.with_overrides(paths=args.paths, seed=args.seed)
-    zarr_out = _out_format(args.out, cube_format) == "zarr"
+    zarr_out = _out_format(args.out) == "zarr"
     if (args.resume or args.overwrite) and not zarr_out:
         option = "--resume" if args.resume else "--overwrite"
         raise _UsageError(f"{option}: only for a .zarr --out (got {args.out})")
@@ -170,11 +170,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .io import cube_format, open_cube, write_cube
+    from .io import open_cube, write_cube
     from .merge import merge_cubes
     from .report import headline_table
 
-    _out_format(args.out, cube_format)
+    _out_format(args.out)
     _check_event(args.event)
     cubes = []
     for path in args.cubes:
@@ -189,8 +189,9 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _out_format(path: Path, cube_format) -> str:
-    from .io import OutputError
+def _out_format(path: Path) -> str:
+    """``"netcdf"`` or ``"zarr"``; a usage error for any other --out."""
+    from .io import OutputError, cube_format
 
     try:
         return cube_format(path)

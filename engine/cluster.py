@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dask
 from dask.callbacks import Callback
@@ -21,6 +21,10 @@ from dask.delayed import Delayed
 from .accumulators import Accumulators
 from .errors import InputError
 from .run import OnDone, add_accumulators, default_workers, tree_sum
+
+if TYPE_CHECKING:
+    from dask_jobqueue.core import JobQueueCluster
+    from distributed import Client
 
 ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT = "10s"
@@ -67,7 +71,7 @@ class LocalBackend:
         return {"workers": self.workers, "scheduler": self.kind}
 
     def reduce(self, parts, index, on_done, with_results) -> Accumulators:
-        root = tree_sum(parts, dask.delayed(add_accumulators, pure=True))
+        root = tree_sum(parts, dask.delayed(add_accumulators, pure=True), self.workers)
         config = {"scheduler": self.kind, "num_workers": self.workers}
         with dask.config.set(config), _TaskCallback(index, on_done, with_results):
             (total,) = dask.compute(root)
@@ -92,7 +96,7 @@ class DistributedBackend:
 
     in_process = False
 
-    def __init__(self, client, label: str, expected_workers: int = 0):
+    def __init__(self, client: Client, label: str, expected_workers: int = 0):
         self.client, self.label = client, label
         self.workers = max(1, self._threads() or expected_workers)
 
@@ -108,7 +112,9 @@ class DistributedBackend:
         client = self.client
         futures = client.compute(list(parts), retries=TASK_RETRIES)
         root = tree_sum(
-            futures, lambda a, b: client.submit(add_accumulators, a, b, retries=TASK_RETRIES)
+            futures,
+            lambda a, b: client.submit(add_accumulators, a, b, retries=TASK_RETRIES),
+            self.workers,
         )
         finished = as_completed(futures, loop=client.loop, with_results=with_results)
         del futures  # a finished part is released once its sum no longer needs it
@@ -174,7 +180,7 @@ def configured_address() -> str | None:
     return os.environ.get(ADDRESS_ENV) or dask.config.get("scheduler-address", None)
 
 
-def connect(address: str):
+def connect(address: str) -> Client:
     """A ``distributed.Client`` connected to ``address``; ClusterError if none answers."""
     from distributed import Client
 
@@ -209,7 +215,7 @@ def load_cluster_file(path: Path) -> tuple[str, dict[str, Any]]:
     return kind, options
 
 
-def jobqueue_cluster(path: Path):
+def jobqueue_cluster(path: Path) -> JobQueueCluster:
     """The dask-jobqueue cluster a cluster file describes (its scheduler starts here; no job is
     submitted until it is scaled)."""
     import dask_jobqueue

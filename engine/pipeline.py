@@ -77,16 +77,18 @@ def simulate(
         else:
             check_new_store(store, overwrite)  # before any worker starts
     run_attrs: dict[str, Any] = {}
+    if run_store is not None:
+        run_attrs["resumed_tasks"] = int(run_store.done.sum())
     if run_store is not None and run_store.done.all():
         acc = run_store.total  # nothing left to simulate: no workers needed
     else:
         with open_backend(workers, processes, scheduler, cluster, jobs) as backend:
-            if store is not None and run_store is None:
+            if run_store is not None:
+                plan = run_store.plan  # fixed when the store was made
+            else:
                 plan = plan_tasks(sim.n_paths, sim.block_size, backend.workers, task_blocks)
+            if store is not None and run_store is None:
                 run_store = RunStore.create(store, run_identity(config, plan), empty, overwrite)
-            plan = run_store.plan if run_store else plan_tasks(
-                sim.n_paths, sim.block_size, backend.workers, task_blocks
-            )  # fmt: skip
             acc = _run(backend, schedule, sim.seed, plan, run_store, progress)
             run_attrs.update(backend.describe(), tasks=plan.n_tasks, task_blocks=plan.task_blocks)
     if command:

@@ -1,9 +1,9 @@
 """Blocks of paths → a plan of tasks → one set of integer accumulators.
 
 One task simulates a fixed group of blocks and returns only its integer accumulators; a tree of
-additions reduces them. Counts add exactly, so the result does not depend on the number of
-workers, the task size, the scheduler or the order in which tasks finish. Where the tasks run is
-the business of a backend (``engine.cluster``).
+additions (``tree_sum``) reduces them. Counts add exactly, so the result does not depend on the
+number of workers, the task size, the scheduler or the order in which tasks finish. Where the
+tasks run is the business of a backend (``engine.cluster``).
 """
 
 from __future__ import annotations
@@ -104,15 +104,26 @@ def plan_tasks(
     return TaskPlan(n_paths, block_size, task_blocks)
 
 
-def tree_sum(parts: Sequence[Any], add: Callable[[Any, Any], Any]) -> Any:
-    """Pairwise sum (depth log2 of the number of parts) with ``add`` building each node."""
-    parts = list(parts)
-    while len(parts) > 1:
-        parts = [
-            add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-            for i in range(0, len(parts), 2)
+def tree_sum(parts: Sequence[Any], add: Callable[[Any, Any], Any], lanes: int) -> Any:
+    """A tree of additions over ``parts`` whose memory does not grow with their number.
+
+    Each of ``lanes`` running sums folds in every ``lanes``-th part (in plan order, so as parts
+    finish), then a pairwise tree joins the lanes. Evaluated in order, about ``lanes`` partial
+    sums are alive at any time, where a balanced binary tree would hold one per level
+    (log2 of the number of parts). Integer counts add exactly, so the shape changes no number.
+    """
+    heads: list[Any] = []
+    for i, part in enumerate(parts):
+        if i < lanes:
+            heads.append(part)
+        else:
+            heads[i % lanes] = add(heads[i % lanes], part)
+    while len(heads) > 1:
+        heads = [
+            add(heads[i], heads[i + 1]) if i + 1 < len(heads) else heads[i]
+            for i in range(0, len(heads), 2)
         ]
-    return parts[0]
+    return heads[0]
 
 
 def add_accumulators(a: Accumulators, b: Accumulators) -> Accumulators:

@@ -30,7 +30,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from .config import Config, first_difference
 from .errors import InputError
 from .io import ZARR_FORMAT, remove_path, replace_dir, write_zarr
 from .run import TaskPlan
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 PROGRESS = "progress"
 PARTIAL = ".partial-"
@@ -171,7 +174,7 @@ class RunStore:
             self._delete(old)
         self._journal, self._totals = [], [name]
 
-    def finish(self, cube) -> None:
+    def finish(self, cube: xr.Dataset) -> None:
         """Write ``cube`` (of every task) into the store's root; this marks the run finished."""
         if not self.done.all():
             raise RuntimeError(f"{self.path}: {int((~self.done).sum())} tasks are not done")

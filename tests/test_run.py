@@ -1,14 +1,19 @@
 """Runs: identical counts however the work is split, prefix stability, and plausible results."""
 
 import math
+import operator
+import threading
+import weakref
 
+import dask
 import numpy as np
 import pytest
 
+from engine.accumulators import Accumulators
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
 from engine.pipeline import simulate
-from engine.run import run_accumulators
+from engine.run import run_accumulators, tree_sum
 from engine.schedule import build_schedule
 
 from .conftest import small
@@ -67,7 +72,7 @@ def test_more_buying_means_fewer_crises(default_config):
 
 
 def test_kernel_and_numpy_generator_agree_in_distribution(default_config):
-    """The kernel (its own xoshiro/ziggurat/chi-square variates) and the NumPy reference fed
+    """The kernel (its own xoshiro256+ and ziggurat variates) and the NumPy reference fed
     NumPy's generator are independent samples of one model: cumulative event probabilities and
     the share of paths below the kernel's median month-end reserves agree within TOL_SE
     standard errors of their difference."""
@@ -94,3 +99,34 @@ def test_kernel_and_numpy_generator_agree_in_distribution(default_config):
         share = [h[:b].sum() / n for h, b in zip(numpy.hist[v, :, month], below, strict=True)]
         mine = [h[:b].sum() / n for h, b in zip(kernel.hist[v, :, month], below, strict=True)]
         check(np.array(mine), np.array(share))
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3, 8])
+def test_tree_sum_adds_every_part_once(lanes):
+    for n in (1, 2, 5, 64, 101):
+        assert tree_sum(list(range(n)), operator.add, lanes) == n * (n - 1) // 2
+
+
+@pytest.mark.parametrize("lanes", [2, 4])
+def test_the_reduction_holds_few_partial_sums_however_many_tasks(lanes):
+    """Run through dask's threads, the partial sums alive at once do not grow with the tasks."""
+    live = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def tracked(acc):
+        with lock:
+            live["now"] += 1
+            live["peak"] = max(live["peak"], live["now"])
+        weakref.finalize(acc, lambda: live.__setitem__("now", live["now"] - 1))
+        return acc
+
+    peaks = []
+    for n in (50, 2000):
+        live.update(now=0, peak=0)
+        parts = [dask.delayed(lambda: tracked(Accumulators.zeros(2, 2, 2)))() for _ in range(n)]
+        add = dask.delayed(lambda a, b: tracked(a + b))
+        with dask.config.set(scheduler="threads", num_workers=2):
+            (total,) = dask.compute(tree_sum(parts, add, lanes))
+        assert total.n_paths == 0
+        peaks.append(live["peak"])
+    assert peaks[1] <= lanes + 4 and peaks[1] <= peaks[0] + 1, peaks

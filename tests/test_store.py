@@ -80,6 +80,7 @@ def test_an_interrupted_run_resumes_to_the_identical_cube(short, reference, tmp_
     assert_same_cube(cube, reference)
     assert_same_cube(open_cube(out), reference)
     assert cube.attrs["computed_task_blocks"] == 1  # the store's plan, not a new one
+    assert cube.attrs["computed_resumed_tasks"] == 7
 
 
 def test_a_crash_after_a_fold_counts_nothing_twice(short, reference, tmp_path, monkeypatch):
