@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .cluster import Backend
 
 MAX_BLOCKS_PER_TASK = 8  # caps the work lost per task and keeps the progress bar moving
-TASKS_PER_WORKER = 4  # enough tasks per worker to balance uneven task times
+TASKS_PER_WORKER = 16  # enough tasks per worker that the last ones leave no core idle long
 TASK_PREFIX = "simulate-blocks"
 
 Blocks = tuple[tuple[int, int], ...]  # ((block index, paths used), ...)
