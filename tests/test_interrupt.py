@@ -14,9 +14,9 @@ from engine.config import load_config
 from engine.io import open_cube
 from engine.pipeline import simulate
 from engine.run import plan_tasks
-from engine.store import RunStore
 
 from .conftest import ROOT, assert_same_cube, tasks_in_store, write_short_config
+from .test_store import recorded_tasks
 
 PATHS, BLOCK = 120_000, 256  # 59 tasks of 8 blocks with one worker: a few seconds
 POLL_SECONDS, STARTUP_SECONDS = 0.02, 120
@@ -48,14 +48,7 @@ def run_until_tasks_are_saved(config_file, out, stop: signal.Signals, tasks: int
 
 
 def resume_and_count(config_file, out, monkeypatch) -> list:
-    calls = []
-    original = RunStore.record
-
-    def record(self, tasks, acc):
-        calls.extend(tasks)
-        original(self, tasks, acc)
-
-    monkeypatch.setattr(RunStore, "record", record)
+    calls = recorded_tasks(monkeypatch)
     assert main(["run", str(config_file), "--out", str(out), "--resume", "--quiet"]) == 0
     return calls
 
