@@ -74,7 +74,8 @@ def numpy_seconds(schedule: Schedule, n_paths: int, threads: int) -> float:
     (chunks of REFERENCE_CHUNK paths; NumPy releases the GIL inside its array operations)."""
     from .reference import numpy_accumulators
 
-    chunks = [min(REFERENCE_CHUNK, n_paths - i) for i in range(0, n_paths, REFERENCE_CHUNK)]
+    size = min(REFERENCE_CHUNK, -(-n_paths // threads))  # at least one chunk per thread
+    chunks = [min(size, n_paths - i) for i in range(0, n_paths, size)]
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda ic: numpy_accumulators(schedule, ic[1], ic[0]), enumerate(chunks)))
