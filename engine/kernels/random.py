@@ -100,7 +100,8 @@ def ziggurat(state, tables, k, df):
         u = ((bits >> _SHIFT_MANTISSA) + _HALF) * _TWO_POW_52_INV - 1.0  # (-1, 1)
         if abs(u) < tables[k, ROW_RATIO, layer]:
             return u * tables[k, ROW_X, layer]
-        z = _ziggurat_slow(state, tables, k, layer, u, df)
+        # np.int64(k): a literal k would compile a second copy of the slow path
+        z = _ziggurat_slow(state, tables, np.int64(k), layer, u, df)
         if z == z:
             return z
 
