@@ -38,34 +38,38 @@ def xoshiro256plus_reference(state, n):
 
 
 @njit
-def _raw(state, n):
+def _raw(seed, n):
+    state = (seed[0], seed[1], seed[2], seed[3])
     out = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        out[i] = next_u64(state)
+        out[i], state = next_u64(state)
     return out
 
 
 @njit
-def _uniforms(state, n):
+def _uniforms(seed, n):
+    state = (seed[0], seed[1], seed[2], seed[3])
     out = np.empty(n)
     for i in range(n):
-        out[i] = uniform(state)
+        out[i], state = uniform(state)
     return out
 
 
 @njit
-def _normals(state, n):
+def _normals(seed, n):
+    state = (seed[0], seed[1], seed[2], seed[3])
     out = np.empty(n)
     for i in range(n):
-        out[i] = normal(state)
+        out[i], state = normal(state)
     return out
 
 
 @njit
-def _student(state, n, tables, df):
+def _student(seed, n, tables, df):
+    state = (seed[0], seed[1], seed[2], seed[3])
     out = np.empty(n)
     for i in range(n):
-        out[i] = ziggurat(state, tables, 0, df)
+        out[i], state = ziggurat(state, tables, 0, df)
     return out
 
 

@@ -97,19 +97,27 @@ def draw_day(state, p, day_int, t, t_tables, cal_amount):
     """The shared shocks of day ``t``, always drawn in this order: the currency, ON RRP,
     other-liability and stigma normals, the TGA and spread-noise Student-t, the jump uniform,
     an RRP-spike normal on spike days (else 0), then the amount of each TGA calendar event
-    opening that day (written into ``cal_amount``, float64 (N_CAL,))."""
-    eps_currency = normal(state)
-    eps_rrp = normal(state)
-    eps_other = normal(state)
-    z_stigma = normal(state)
-    nu_tga = ziggurat(state, t_tables, L.TT_TGA, p[L.P_TGA_DF]) * p[L.P_TGA_T_SCALE]
-    eta = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, p[L.P_NOISE_DF]) * p[L.P_NOISE_T_SCALE]
-    u_jump = uniform(state)
-    z_spike = normal(state) if day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE else 0.0
+    opening that day (written into ``cal_amount``, float64 (N_CAL,)). Returns the shocks and
+    the advanced state."""
+    eps_currency, state = normal(state)
+    eps_rrp, state = normal(state)
+    eps_other, state = normal(state)
+    z_stigma, state = normal(state)
+    nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, p[L.P_TGA_DF])
+    eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, p[L.P_NOISE_DF])
+    u_jump, state = uniform(state)
+    z_spike = 0.0
+    if day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE:
+        z_spike, state = normal(state)
     for k in range(L.N_CAL):
         if day_int[t, L.DI_CAL_NEW + k] == 1:
-            cal_amount[k] = _scale(uniform(state), p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
-    return eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike
+            u_amount, state = uniform(state)
+            cal_amount[k] = _scale(u_amount, p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+    shocks = (
+        eps_currency, eps_rrp, eps_other, z_stigma,
+        nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
+    )  # fmt: skip
+    return shocks, state
 
 
 @jit(inline="always")
@@ -151,7 +159,7 @@ def simulate_paths(
     ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
     ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
 
-    state = np.empty(4, dtype=np.uint64)
+    state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
     soma = np.empty(n_regimes)
     noise = np.empty(n_regimes)
     spread_prev = np.empty(n_regimes)
@@ -184,9 +192,9 @@ def simulate_paths(
             draws = path_draws[path % path_draws.shape[0]]
         else:
             # Per-path draws, in a fixed order, shared by every regime (common random numbers).
-            seed_state(seeds, path, state)
+            state = seed_state(seeds, path)
             for i in range(L.N_PATH_DRAWS):
-                path_uniforms[i] = uniform(state)
+                path_uniforms[i], state = uniform(state)
             draws = own_draws
             _path_values(p, path_uniforms, draws)
             if record:
@@ -250,8 +258,9 @@ def simulate_paths(
                 for k in range(L.N_CAL):
                     cal_amount[k] = given[L.S_CAL_AMOUNT + k]
             else:
-                eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = draw_day(
-                    state, p, day_int, t, t_tables, cal_amount
+                shocks_of_day, state = draw_day(state, p, day_int, t, t_tables, cal_amount)
+                eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = (
+                    shocks_of_day
                 )
             rrp_spike = 0.0
             if spike_kind == L.SPIKE_YEAR:
@@ -489,14 +498,15 @@ def _no_trace():
 def draw_only_block(seeds, day_int, params, t_tables, out):
     """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
     ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
-    state = np.empty(4, dtype=np.uint64)
     cal_amount = np.zeros(L.N_CAL)
     total = 0.0
     for path in range(seeds.shape[0]):
-        seed_state(seeds, path, state)
+        state = seed_state(seeds, path)
         for _ in range(L.N_PATH_DRAWS):
-            total += uniform(state)
+            u, state = uniform(state)
+            total += u
         for t in range(day_int.shape[0]):
-            a, b, c, d, e, f, g, h = draw_day(state, params, day_int, t, t_tables, cal_amount)
+            shocks, state = draw_day(state, params, day_int, t, t_tables, cal_amount)
+            a, b, c, d, e, f, g, h = shocks
             total += a + b + c + d + e + f + g + h
     out[0] = total

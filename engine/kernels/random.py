@@ -1,8 +1,10 @@
 """Per-path random streams: xoshiro256+ seeded from SeedSequence words, and exact variates.
 
-Each path owns a 4-word xoshiro256+ state (``state``, uint64 (4,)) seeded from
-``engine.rng.block_seeds``; a path's stream never depends on the block, task or worker that
-runs it. Uniforms take the top 53 bits (the weak low bits of xoshiro256+ are discarded).
+Each path owns a xoshiro256+ state, carried as a value: a tuple of four uint64 words that every
+draw takes and returns (``x, state = normal(state)``), so the compiled kernel keeps the state in
+registers rather than in memory. Seeds come from ``engine.rng.block_seeds``; a path's stream
+never depends on the block, task or worker that runs it. Uniforms take the top 53 bits (the weak
+low bits of xoshiro256+ are discarded).
 
 Variates are exact (no approximation beyond floating point): normals and Student-t by a
 256-layer ziggurat (Marsaglia & Tsang 2000, in Doornik's 2005 symmetric layout; tables in
@@ -25,6 +27,7 @@ _SHIFT_MANTISSA = np.uint64(11)  # 64 − 53 bits dropped
 _SHIFT_LAYER = np.uint64(3)  # layer index from bits 3..10 (disjoint from the mantissa bits)
 _LAYER_MASK = np.uint64(ZIGGURAT_LAYERS - 1)
 _HALF = 0.5
+_ZERO_STATE_REPLACEMENT = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, any non-zero
 
 # Tables are rows of a (K, 3, N + 1) array (rows ``tables.ROW_*``); the normal's is a constant.
 NORMAL_TABLES = normal_table()[0][None]
@@ -38,45 +41,49 @@ def _rotl(x, k):
 
 @jit(inline="always")
 def next_u64(state):
-    """Next 64-bit output of xoshiro256+; advances ``state`` in place."""
-    result = state[0] + state[3]
-    t = state[1] << np.uint64(17)
-    state[2] ^= state[0]
-    state[3] ^= state[1]
-    state[1] ^= state[2]
-    state[0] ^= state[3]
-    state[2] ^= t
-    state[3] = _rotl(state[3], 45)
-    return result
+    """(next 64-bit output of xoshiro256+, the advanced state)."""
+    s0, s1, s2, s3 = state
+    result = s0 + s3
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, (s0, s1, s2, s3)
 
 
 @jit(inline="always")
 def uniform(state):
-    """Uniform on the open interval (0, 1), 53-bit resolution."""
-    return ((next_u64(state) >> _SHIFT_MANTISSA) + _HALF) * _TWO_POW_53_INV
+    """(uniform on the open interval (0, 1) at 53-bit resolution, the advanced state)."""
+    bits, state = next_u64(state)
+    return ((bits >> _SHIFT_MANTISSA) + _HALF) * _TWO_POW_53_INV, state
 
 
 @jit
 def _tail(state, r, df, negative):
-    """A draw beyond ``r`` of the normal (df = NORMAL_DF: Marsaglia 1964) or of Student-t
-    (rejection from the Pareto envelope x^-(df+1)), with the given sign."""
+    """(a draw beyond ``r`` of the normal (df = NORMAL_DF: Marsaglia 1964) or of Student-t
+    (rejection from the Pareto envelope x^-(df+1)), with the given sign; the state)."""
     while True:
+        u1, state = uniform(state)
+        u2, state = uniform(state)
         if df == NORMAL_DF:
-            a = -math.log(uniform(state)) / r
-            if -2.0 * math.log(uniform(state)) > a * a:
+            a = -math.log(u1) / r
+            if -2.0 * math.log(u2) > a * a:
                 x = r + a
                 break
         else:
-            x = r * uniform(state) ** (-1.0 / df)
-            if uniform(state) < (x * x / (df + x * x)) ** ((df + 1.0) / 2.0):
+            x = r * u1 ** (-1.0 / df)
+            if u2 < (x * x / (df + x * x)) ** ((df + 1.0) / 2.0):
                 break
-    return -x if negative else x
+    return (-x if negative else x), state
 
 
 @jit
 def _ziggurat_slow(state, tables, k, layer, u, df):
     """The ziggurat's rare cases (about 1% of draws): the tail (layer 0) or the wedge of a
-    layer; NaN when the point is rejected."""
+    layer. Returns (the draw, or NaN when the point is rejected; the state)."""
     if layer == 0:
         return _tail(state, tables[k, ROW_X, 1], df, u < 0.0)
     z = u * tables[k, ROW_X, layer]
@@ -85,38 +92,39 @@ def _ziggurat_slow(state, tables, k, layer, u, df):
     else:
         density = (1.0 + z * z / df) ** (-(df + 1.0) / 2.0)
     f_outer = tables[k, ROW_F, layer]
-    if f_outer + uniform(state) * (tables[k, ROW_F, layer + 1] - f_outer) < density:
-        return z
-    return np.nan
+    v, state = uniform(state)
+    if f_outer + v * (tables[k, ROW_F, layer + 1] - f_outer) < density:
+        return z, state
+    return np.nan, state
 
 
 @jit(inline="always")
 def ziggurat(state, tables, k, df):
-    """A draw from the density of table ``tables[k]``: the standard normal when ``df`` is
-    NORMAL_DF, else Student-t with ``df`` degrees of freedom (unscaled: variance df/(df-2))."""
+    """(a draw from the density of table ``tables[k]``, the state): the standard normal when
+    ``df`` is NORMAL_DF, else Student-t with ``df`` degrees of freedom (variance df/(df-2))."""
     while True:
-        bits = next_u64(state)
+        bits, state = next_u64(state)
         layer = (bits >> _SHIFT_LAYER) & _LAYER_MASK
         u = ((bits >> _SHIFT_MANTISSA) + _HALF) * _TWO_POW_52_INV - 1.0  # (-1, 1)
         if abs(u) < tables[k, ROW_RATIO, layer]:
-            return u * tables[k, ROW_X, layer]
+            return u * tables[k, ROW_X, layer], state
         # np.int64(k): a literal k would compile a second copy of the slow path
-        z = _ziggurat_slow(state, tables, np.int64(k), layer, u, df)
+        z, state = _ziggurat_slow(state, tables, np.int64(k), layer, u, df)
         if z == z:
-            return z
+            return z, state
 
 
 @jit(inline="always")
 def normal(state):
-    """A standard normal."""
+    """(a standard normal, the state)."""
     return ziggurat(state, NORMAL_TABLES, 0, NORMAL_DF)
 
 
 @jit
-def seed_state(seeds, path, state):
-    """Load path ``path``'s four seed words into ``state``; an all-zero state (which xoshiro
-    cannot leave) is replaced by a fixed non-zero one."""
-    for i in range(4):
-        state[i] = seeds[path, i]
-    if state[0] == 0 and state[1] == 0 and state[2] == 0 and state[3] == 0:
-        state[0] = np.uint64(0x9E3779B97F4A7C15)
+def seed_state(seeds, path):
+    """The state seeded from row ``path`` of ``seeds`` (uint64 (n, 4)); an all-zero row (a state
+    xoshiro cannot leave) is replaced by a fixed non-zero one."""
+    s0, s1, s2, s3 = seeds[path, 0], seeds[path, 1], seeds[path, 2], seeds[path, 3]
+    if s0 == 0 and s1 == 0 and s2 == 0 and s3 == 0:
+        s0 = _ZERO_STATE_REPLACEMENT
+    return s0, s1, s2, s3
