@@ -70,8 +70,11 @@ def build_schedule(config: Config) -> Schedule:
     )
     cal_share, cal_new = tga_calendar_effects(config, calendar)
     day_int[:, L.DI_CAL_NEW : L.DI_CAL_NEW + L.N_CAL] = cal_new
+    day_int[:, L.DI_EXTRA_DRAWS] = extra_draws(day_int)
 
     regimes = config.active_regimes
+    regime_params = np.array([_regime_row(r, calendar) for r in regimes])
+    day_int[:, L.DI_PACE_CHANGE] = pace_change_days(calendar, regime_params[:, L.RP_SWITCH_DAY])
     t_dfs = (config.tga.t_df, config.spread.noise_t_df)  # layout.TT_TGA, TT_SPREAD_NOISE
     hist = config.output.histograms
     grids = {"reserves": hist.reserves_bn, "spread": hist.spread_bp, "srf": hist.srf_bn,
@@ -84,7 +87,7 @@ def build_schedule(config: Config) -> Schedule:
         cal_share=cal_share,
         days_in_month=calendar.days_in_month,
         params=scalar_params(config, calendar),
-        regime_params=np.array([_regime_row(r, calendar) for r in regimes]),
+        regime_params=regime_params,
         hist_grid=hist_grid,
         t_tables=np.stack([student_t_table(df)[0] for df in t_dfs]),
         n_bins=config.output.histogram_bins,
@@ -95,6 +98,25 @@ def build_schedule(config: Config) -> Schedule:
         if isinstance(value, np.ndarray):
             value.setflags(write=False)  # kernels only read their inputs
     return schedule
+
+
+def extra_draws(day_int: np.ndarray) -> np.ndarray:
+    """Each day's draws beyond the daily ones (the ``layout.DI_EXTRA_DRAWS`` bitmask), int64 (T,)."""
+    mask = np.where(day_int[:, L.DI_RRP_SPIKE] != L.SPIKE_NONE, L.EXTRA_SPIKE, 0)
+    for k in range(L.N_CAL):
+        mask |= np.where(day_int[:, L.DI_CAL_NEW + k] == 1, L.EXTRA_CAL << k, 0)
+    return mask
+
+
+def pace_change_days(calendar: BusinessCalendar, switch_days: np.ndarray) -> np.ndarray:
+    """1 on the days a regime's scheduled pace may change (a month's first day, any regime's
+    switch day), else 0; int64 (T,). A pace also changes the day after a crisis (kernel)."""
+    change = np.zeros(calendar.n_days, dtype=np.int64)
+    change[0] = 1
+    change[1:] = calendar.month[1:] != calendar.month[:-1]
+    inside = switch_days[switch_days < calendar.n_days].astype(np.int64)
+    change[inside] = 1
+    return change
 
 
 def tga_anchor(config: Config, calendar: BusinessCalendar) -> np.ndarray:

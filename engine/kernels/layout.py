@@ -41,8 +41,13 @@ DI_MONTH = 0  # month index 0..M-1
 DI_MONTH_END = 1  # 1 on the last business day of a month (a period-end day)
 DI_RRP_SPIKE = 2  # SPIKE_NONE, SPIKE_QUARTER or SPIKE_YEAR
 DI_CAL_NEW = 3  # DI_CAL_NEW + k: 1 where TGA calendar effect k opens a new event
-N_DAY_INT = DI_CAL_NEW + N_CAL
+DI_EXTRA_DRAWS = DI_CAL_NEW + N_CAL  # the day's draws beyond the daily ones, as a bitmask:
+# bit 0 an RRP-spike normal (DI_RRP_SPIKE), bit 1 + k the amount of calendar effect k (DI_CAL_NEW)
+DI_PACE_CHANGE = DI_EXTRA_DRAWS + 1  # 1 on a month's first day and on any regime's switch day
+N_DAY_INT = DI_PACE_CHANGE + 1
 SPIKE_NONE, SPIKE_QUARTER, SPIKE_YEAR = 0, 1, 2
+EXTRA_SPIKE = 1  # DI_EXTRA_DRAWS bit of the RRP-spike normal
+EXTRA_CAL = 2  # EXTRA_CAL << k: DI_EXTRA_DRAWS bit of calendar effect k's amount
 
 # Scalar parameters, ``params[index]`` (units as in configs/default.toml).
 _SCALARS = (

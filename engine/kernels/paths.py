@@ -92,27 +92,40 @@ def _bin(value, low, width, n_bins):
     return int(position) + 1
 
 
+@jit
+def _extra_draws(state, mask, cal_uniform):
+    """The draws of a day's ``layout.DI_EXTRA_DRAWS`` bitmask ``mask``, in this order: the
+    RRP-spike normal, then a uniform for each calendar effect opening (into ``cal_uniform[k]``,
+    float64 (N_CAL,)). Returns (the spike normal or 0, state). Out of line: few days have any."""
+    z_spike = 0.0
+    if mask & L.EXTRA_SPIKE:
+        z_spike, state = normal(state)
+    for k in range(L.N_CAL):
+        if mask & (L.EXTRA_CAL << k):
+            cal_uniform[k], state = uniform(state)
+    return z_spike, state
+
+
 @jit(inline="always")
-def draw_day(state, p, day_int, t, t_tables, cal_amount):
-    """The shared shocks of day ``t``, always drawn in this order: the currency, ON RRP,
-    other-liability and stigma normals, the TGA and spread-noise Student-t, the jump uniform,
-    an RRP-spike normal on spike days (else 0), then the amount of each TGA calendar event
-    opening that day (written into ``cal_amount``, float64 (N_CAL,)). Returns the shocks and
-    the advanced state."""
+def draw_day(state, p, extras, t_dfs, t_tables, cal_amount):
+    """The shared shocks of a day, always drawn in this order: the currency, ON RRP,
+    other-liability and stigma normals, the TGA and spread-noise Student-t (degrees of freedom
+    ``t_dfs``), the jump uniform, then the day's ``extras`` (``layout.DI_EXTRA_DRAWS``): an
+    RRP-spike normal on spike days (else 0) and the amount of each TGA calendar event opening
+    that day (written into ``cal_amount``, float64 (N_CAL,)). Returns the shocks and the state."""
     eps_currency, state = normal(state)
     eps_rrp, state = normal(state)
     eps_other, state = normal(state)
     z_stigma, state = normal(state)
-    nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, p[L.P_TGA_DF])
-    eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, p[L.P_NOISE_DF])
+    nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, t_dfs[0])
+    eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, t_dfs[1])
     u_jump, state = uniform(state)
     z_spike = 0.0
-    if day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE:
-        z_spike, state = normal(state)
-    for k in range(L.N_CAL):
-        if day_int[t, L.DI_CAL_NEW + k] == 1:
-            u_amount, state = uniform(state)
-            cal_amount[k] = _scale(u_amount, p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+    if extras != 0:
+        z_spike, state = _extra_draws(state, extras, cal_amount)
+        for k in range(L.N_CAL):
+            if extras & (L.EXTRA_CAL << k):
+                cal_amount[k] = _scale(cal_amount[k], p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
     shocks = (
         eps_currency, eps_rrp, eps_other, z_stigma,
         nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
@@ -158,6 +171,7 @@ def simulate_paths(
     effr_top = p[L.P_EFFR_TOP]
     ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
     ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
+    t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
 
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
     soma = np.empty(n_regimes)
@@ -186,6 +200,7 @@ def simulate_paths(
     gap = np.empty(n_regimes)
     h = np.empty(n_regimes)
     switch_day = np.empty(n_regimes, dtype=np.int64)
+    recheck_day = -1  # the day after a regime's first crisis: its pace may change
 
     for path in range(n_paths):
         if replay:
@@ -241,7 +256,6 @@ def simulate_paths(
         for t in range(n_days):
             month = day_int[t, L.DI_MONTH]
             month_end = day_int[t, L.DI_MONTH_END] == 1
-            month_start = t == 0 or day_int[t - 1, L.DI_MONTH] != month
             spike_kind = day_int[t, L.DI_RRP_SPIKE]
 
             # Shared shocks of the day, always drawn in this order.
@@ -258,7 +272,9 @@ def simulate_paths(
                 for k in range(L.N_CAL):
                     cal_amount[k] = given[L.S_CAL_AMOUNT + k]
             else:
-                shocks_of_day, state = draw_day(state, p, day_int, t, t_tables, cal_amount)
+                shocks_of_day, state = draw_day(
+                    state, p, day_int[t, L.DI_EXTRA_DRAWS], t_dfs, t_tables, cal_amount
+                )
                 eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = (
                     shocks_of_day
                 )
@@ -296,11 +312,10 @@ def simulate_paths(
 
             inv_days = 1.0 / days_in_month[month]
 
-            # Regimes in phases, so that their independent divisions and exps overlap.
-            for r in range(n_regimes):
-                # The pace changes only on a month's first day, the switch day and the day after
-                # the first crisis; it is recomputed on those days alone.
-                if month_start or t == switch_day[r] or t == crisis_day[r] + 1:
+            # A regime's pace changes only on a month's first day, a switch day and the day
+            # after its first crisis; it is recomputed (for every regime) on those days alone.
+            if day_int[t, L.DI_PACE_CHANGE] == 1 or t == recheck_day:
+                for r in range(n_regimes):
                     monthly = then_pace[r] if t >= switch_day[r] else pace[r]
                     if react_on[r]:
                         monthly += regime_params[r, L.RP_REACT_ADD]
@@ -311,6 +326,9 @@ def simulate_paths(
                     ):
                         monthly = max(monthly, regime_params[r, L.RP_EMERGENCY_PACE])
                     purchases[r] = monthly * inv_days
+
+            # Regimes in phases, so that their independent divisions and exps overlap.
+            for r in range(n_regimes):
                 soma[r] += purchases[r]
                 on_rrp[r] = rrp_shared
                 if spread_prev[r] < p[L.P_RRP_REFILL_BELOW]:  # rare: a branch keeps the CPU from
@@ -370,6 +388,7 @@ def simulate_paths(
                         and regime_params[r, L.RP_EMERGENCY_PACE] > 0.0
                     ):
                         crisis_day[r] = t
+                        recheck_day = t + 1
                         emergency_last_month[r] = month + int(
                             regime_params[r, L.RP_EMERGENCY_MONTHS]
                         )
@@ -499,6 +518,7 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
     """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
     ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
     cal_amount = np.zeros(L.N_CAL)
+    t_dfs = (params[L.P_TGA_DF], params[L.P_NOISE_DF])
     total = 0.0
     for path in range(seeds.shape[0]):
         state = seed_state(seeds, path)
@@ -506,7 +526,8 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
             u, state = uniform(state)
             total += u
         for t in range(day_int.shape[0]):
-            shocks, state = draw_day(state, params, day_int, t, t_tables, cal_amount)
+            extras = day_int[t, L.DI_EXTRA_DRAWS]
+            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount)
             a, b, c, d, e, f, g, h = shocks
             total += a + b + c + d + e + f + g + h
     out[0] = total
