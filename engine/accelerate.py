@@ -18,10 +18,18 @@ def cache_enabled() -> bool:
     return os.environ.get(CACHE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def jit(func=None, **options):
-    """``numba.njit`` with the engine's defaults (nogil, no fastmath, opt-in cache)."""
+def jit(func=None, refcounted=True, **options):
+    """``numba.njit`` with the engine's defaults (nogil, no fastmath, opt-in cache).
+
+    ``refcounted=False`` compiles without numba's reference counting (its ``_nrt`` switch):
+    for kernels that allocate nothing. Each reference count change is an atomic instruction,
+    a full memory barrier on x86; a kernel that passes its arrays to inlined helpers would
+    otherwise make several on every simulated day.
+    """
     settings = {"nogil": True, "fastmath": False, "error_model": "numpy", "cache": cache_enabled(),
                 **options}  # fmt: skip
+    if not refcounted:
+        settings["_nrt"] = False
     if func is None:
         return lambda f: numba.njit(**settings)(f)
     return numba.njit(**settings)(func)

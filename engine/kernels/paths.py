@@ -18,6 +18,7 @@ from . import layout as L
 from .random import normal, seed_state, uniform, ziggurat
 
 MODE_RUN, MODE_TRACE, MODE_REPLAY = 0, 1, 2  # counts only; + daily trace; from given draws
+JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
 
 
 @jit(inline="always")
@@ -92,7 +93,7 @@ def _bin(value, low, width, n_bins):
     return int(position) + 1
 
 
-@jit
+@jit(refcounted=False)
 def _extra_draws(state, mask, cal_uniform):
     """The draws of a day's ``layout.DI_EXTRA_DRAWS`` bitmask ``mask``, in this order: the
     RRP-spike normal, then a uniform for each calendar effect opening (into ``cal_uniform[k]``,
@@ -155,25 +156,11 @@ def simulate_paths(
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``); ``mode`` is MODE_RUN, MODE_TRACE (also fill ``trace``, ``shocks``,
-    ``path_draws``) or MODE_REPLAY (read the draws from ``shocks`` and ``path_draws``)."""
-    n_paths = seeds.shape[0]
-    record = mode == MODE_TRACE
-    replay = mode == MODE_REPLAY
-    n_days = day_float.shape[0]
-    n_regimes = regime_params.shape[0]
-    n_bins = hist.shape[3] - 2
-    p = params
-    # Thresholds read on every regime-day, held in locals: array loads cannot be hoisted past
-    # the kernel's stores.
-    ev_systemic = p[L.P_EV_SYSTEMIC]
-    ev_quiet_below = p[L.P_EV_QUIET_BELOW]
-    ev_quiet_srf_below = p[L.P_EV_QUIET_SRF_BELOW]
-    effr_top = p[L.P_EFFR_TOP]
-    ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
-    ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
-    t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
+    ``path_draws``) or MODE_REPLAY (read the draws from ``shocks`` and ``path_draws``).
 
-    state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
+    Allocates the per-regime state and scratch arrays, then runs ``_simulate_paths``.
+    """
+    n_regimes = regime_params.shape[0]
     soma = np.empty(n_regimes)
     noise = np.empty(n_regimes)
     spread_prev = np.empty(n_regimes)
@@ -200,6 +187,46 @@ def simulate_paths(
     gap = np.empty(n_regimes)
     h = np.empty(n_regimes)
     switch_day = np.empty(n_regimes, dtype=np.int64)
+    work = (
+        soma, noise, spread_prev, pace, then_pace, react_on, crisis_day, emergency_last_month, systemic_run, month_bits, ever_bits, month_sum_spread, month_min_reserves, month_max_spread, month_max_srf, cal_level, cal_amount, path_uniforms, own_draws, month_stats, purchases, on_rrp, reserves, gap, h, switch_day,
+    )  # fmt: skip
+    _simulate_paths(
+        seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
+        t_tables, event_count, event_days, first_event_count, joint_event_count,
+        joint_cumulative_count, hist, mode, trace, shocks, path_draws, work,
+    )  # fmt: skip
+
+
+@jit(refcounted=False)
+def _simulate_paths(
+    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
+    event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
+    mode, trace, shocks, path_draws, work,
+):  # fmt: skip
+    """``simulate_paths`` on the state and scratch arrays ``work``. Compiled without reference
+    counting: it allocates nothing, and so the arrays it hands to inlined helpers cost no atomic
+    increments (each a full memory barrier) on every day."""
+    n_paths = seeds.shape[0]
+    record = mode == MODE_TRACE
+    replay = mode == MODE_REPLAY
+    n_days = day_float.shape[0]
+    n_regimes = regime_params.shape[0]
+    n_bins = hist.shape[3] - 2
+    p = params
+    # Thresholds read on every regime-day, held in locals: array loads cannot be hoisted past
+    # the kernel's stores.
+    ev_systemic = p[L.P_EV_SYSTEMIC]
+    ev_quiet_below = p[L.P_EV_QUIET_BELOW]
+    ev_quiet_srf_below = p[L.P_EV_QUIET_SRF_BELOW]
+    effr_top = p[L.P_EFFR_TOP]
+    ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
+    ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
+    t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
+
+    state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
+    (
+        soma, noise, spread_prev, pace, then_pace, react_on, crisis_day, emergency_last_month, systemic_run, month_bits, ever_bits, month_sum_spread, month_min_reserves, month_max_spread, month_max_srf, cal_level, cal_amount, path_uniforms, own_draws, month_stats, purchases, on_rrp, reserves, gap, h, switch_day,
+    ) = work  # fmt: skip
     recheck_day = -1  # the day after a regime's first crisis: its pace may change
 
     for path in range(n_paths):
@@ -304,8 +331,6 @@ def simulate_paths(
             other_liab = p[L.P_OTHER_LIAB0] + other_dev
             bank_ex_reserves *= bank_factor
             rrp_shared = max(0.0, rrp_base + p[L.P_RRP_SD] * eps_rrp) + rrp_spike
-            # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
-            log_u_jump = math.log(u_jump)
             ceiling = -np.inf  # SRF rate + stigma; computed on the first day a regime needs it
             gamma = day_float[t, L.DF_GAMMA]
             reserves_base = p[L.P_OTHER_ASSETS] - currency - tga - other_liab
@@ -328,6 +353,7 @@ def simulate_paths(
                     purchases[r] = monthly * inv_days
 
             # Regimes in phases, so that their independent divisions and exps overlap.
+            jump_bound = -np.inf  # the largest log jump probability of today's regimes
             for r in range(n_regimes):
                 soma[r] += purchases[r]
                 on_rrp[r] = rrp_shared
@@ -336,8 +362,15 @@ def simulate_paths(
                     on_rrp[r] += p[L.P_RRP_REFILL] * (p[L.P_RRP_REFILL_BELOW] - spread_prev[r])
                 reserves[r] = soma[r] + reserves_base - on_rrp[r]
                 gap[r] = reserves[r] / (bank_ex_reserves + reserves[r]) - p[L.P_X0]
+                jump_bound = max(jump_bound, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap[r])
             for r in range(n_regimes):
                 h[r] = math.exp(-p[L.P_LAMBDA] * gap[r])
+            # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
+            # As log u ≥ 1 - 1/u, on most days 1 - 1/u shows that no regime jumps; log u is
+            # then not needed, and 0 (above every log probability) stands in for it.
+            log_u_jump = 0.0
+            if 1.0 - 1.0 / u_jump < jump_bound + JUMP_BOUND_MARGIN:
+                log_u_jump = math.log(u_jump)
 
             for r in range(n_regimes):
                 noise[r] = (
@@ -451,7 +484,7 @@ def simulate_paths(
                              joint_event_count, joint_cumulative_count)  # fmt: skip
 
 
-@jit
+@jit(refcounted=False)
 def _count_month(month, month_bits, ever_bits, event_count, first_event_count, joint_event_count,
                  joint_cumulative_count):  # fmt: skip
     """Add one path's month (event bitmasks per regime) to the integer counts; reset the month."""

@@ -80,7 +80,7 @@ def _tail(state, r, df, negative):
     return (-x if negative else x), state
 
 
-@jit
+@jit(refcounted=False)
 def _ziggurat_slow(state, tables, k, layer, u, df):
     """The ziggurat's rare cases (about 1% of draws): the tail (layer 0) or the wedge of a
     layer. Returns (the draw, or NaN when the point is rejected; the state)."""
@@ -120,7 +120,7 @@ def normal(state):
     return ziggurat(state, NORMAL_TABLES, 0, NORMAL_DF)
 
 
-@jit
+@jit(refcounted=False)
 def seed_state(seeds, path):
     """The state seeded from row ``path`` of ``seeds`` (uint64 (n, 4)); an all-zero row (a state
     xoshiro cannot leave) is replaced by a fixed non-zero one."""
