@@ -1,9 +1,9 @@
 """The path kernel: one block of paths, every regime on the same shocks, monthly integer output.
 
-``simulate_paths`` is the one compiled kernel; its mode selects what else it does. Daily values
-never leave it in a run (``simulate_block``); ``trace_block`` also writes every daily value,
-shock and per-path draw, for tests and diagnostics on a few paths; ``replay_block`` takes the
-draws as inputs instead of generating them. Array shapes: n paths, T business days, M months,
+``simulate_paths`` is the kernel. Daily values never leave it in a run (``simulate_block``);
+``trace_block`` also writes every daily value, shock and per-path draw, for tests and
+diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of generating
+them. Each of the three compiles to its own machine code (its unused branches pruned). Array shapes: n paths, T business days, M months,
 R regimes, E events, V histograms, B = bins + 2 (under- and overflow).
 """
 
@@ -17,7 +17,15 @@ from ..accelerate import jit
 from . import layout as L
 from .random import normal, seed_state, uniform, ziggurat
 
-MODE_RUN, MODE_TRACE, MODE_REPLAY = 0, 1, 2  # counts only; + daily trace; from given draws
+N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
+N_REGIME_FLOATS = 14  # rows of the kernel's per-regime float state
+N_REGIME_INTS = 7  # rows of its per-regime integer state
+# Scratch vector: calendar levels and amounts, the day's normals, per-path draws and uniforms,
+# month statistics.
+_SCRATCH_DRAWS = 2 * L.N_CAL + N_DAILY_NORMALS
+_SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
+_SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
+N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
 JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
 
 
@@ -108,16 +116,16 @@ def _extra_draws(state, mask, cal_uniform):
 
 
 @jit(inline="always")
-def draw_day(state, p, extras, t_dfs, t_tables, cal_amount):
+def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
     """The shared shocks of a day, always drawn in this order: the currency, ON RRP,
     other-liability and stigma normals, the TGA and spread-noise Student-t (degrees of freedom
     ``t_dfs``), the jump uniform, then the day's ``extras`` (``layout.DI_EXTRA_DRAWS``): an
     RRP-spike normal on spike days (else 0) and the amount of each TGA calendar event opening
-    that day (written into ``cal_amount``, float64 (N_CAL,)). Returns the shocks and the state."""
-    eps_currency, state = normal(state)
-    eps_rrp, state = normal(state)
-    eps_other, state = normal(state)
-    z_stigma, state = normal(state)
+    that day (written into ``cal_amount``, float64 (N_CAL,)). ``normals``: scratch, float64
+    (N_DAILY_NORMALS,). Returns the shocks and the state."""
+    for i in range(N_DAILY_NORMALS):  # a loop: one inlined ziggurat to compile, not four
+        normals[i], state = normal(state)
+    eps_currency, eps_rrp, eps_other, z_stigma = normals[0], normals[1], normals[2], normals[3]
     nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, t_dfs[0])
     eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, t_dfs[1])
     u_jump, state = uniform(state)
@@ -148,67 +156,25 @@ def _path_values(p, u, out):
     out[L.D_DC_REBUILD] = _scale(u[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
 
 
-@jit
+@jit(refcounted=False)
 def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-    mode, trace, shocks, path_draws,
+    recording, given, regime_floats, regime_ints, scratch,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
-    ``simulate_block``); ``mode`` is MODE_RUN, MODE_TRACE (also fill ``trace``, ``shocks``,
-    ``path_draws``) or MODE_REPLAY (read the draws from ``shocks`` and ``path_draws``).
+    ``simulate_block``). ``recording``: None, or the arrays (trace, shocks, path_draws) to fill
+    with every daily value, shock and per-path draw (``trace_block``); ``given``: None, or the
+    draws (shocks, path_draws) to use instead of generating them (``replay_block``). A None
+    argument compiles its branches away: a run's kernel holds neither.
 
-    Allocates the per-regime state and scratch arrays, then runs ``_simulate_paths``.
+    Work arrays (``work_arrays``): per-regime state ``regime_floats`` (float64
+    (N_REGIME_FLOATS, R)) and ``regime_ints`` (int64 (N_REGIME_INTS, R), zeros), ``scratch``
+    (float64 (N_SCRATCH,), zeros). Compiled without reference counting: it allocates nothing,
+    and so the arrays it hands to inlined helpers cost no atomic increment (a full memory
+    barrier) on every day.
     """
-    n_regimes = regime_params.shape[0]
-    soma = np.empty(n_regimes)
-    noise = np.empty(n_regimes)
-    spread_prev = np.empty(n_regimes)
-    pace = np.empty(n_regimes)
-    then_pace = np.empty(n_regimes)
-    react_on = np.zeros(n_regimes, dtype=np.bool_)
-    crisis_day = np.empty(n_regimes, dtype=np.int64)
-    emergency_last_month = np.empty(n_regimes, dtype=np.int64)
-    systemic_run = np.empty(n_regimes, dtype=np.int64)
-    month_bits = np.zeros(n_regimes, dtype=np.int64)
-    ever_bits = np.zeros(n_regimes, dtype=np.int64)
-    month_sum_spread = np.empty(n_regimes)
-    month_min_reserves = np.empty(n_regimes)
-    month_max_spread = np.empty(n_regimes)
-    month_max_srf = np.empty(n_regimes)
-    cal_level = np.empty(L.N_CAL)
-    cal_amount = np.zeros(L.N_CAL)
-    path_uniforms = np.empty(L.N_PATH_DRAWS)
-    own_draws = np.empty(L.N_PATH_DRAWS)
-    month_stats = np.empty(L.N_HISTS)
-    purchases = np.empty(n_regimes)
-    on_rrp = np.empty(n_regimes)
-    reserves = np.empty(n_regimes)
-    gap = np.empty(n_regimes)
-    h = np.empty(n_regimes)
-    switch_day = np.empty(n_regimes, dtype=np.int64)
-    work = (
-        soma, noise, spread_prev, pace, then_pace, react_on, crisis_day, emergency_last_month, systemic_run, month_bits, ever_bits, month_sum_spread, month_min_reserves, month_max_spread, month_max_srf, cal_level, cal_amount, path_uniforms, own_draws, month_stats, purchases, on_rrp, reserves, gap, h, switch_day,
-    )  # fmt: skip
-    _simulate_paths(
-        seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid,
-        t_tables, event_count, event_days, first_event_count, joint_event_count,
-        joint_cumulative_count, hist, mode, trace, shocks, path_draws, work,
-    )  # fmt: skip
-
-
-@jit(refcounted=False)
-def _simulate_paths(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-    mode, trace, shocks, path_draws, work,
-):  # fmt: skip
-    """``simulate_paths`` on the state and scratch arrays ``work``. Compiled without reference
-    counting: it allocates nothing, and so the arrays it hands to inlined helpers cost no atomic
-    increments (each a full memory barrier) on every day."""
     n_paths = seeds.shape[0]
-    record = mode == MODE_TRACE
-    replay = mode == MODE_REPLAY
     n_days = day_float.shape[0]
     n_regimes = regime_params.shape[0]
     n_bins = hist.shape[3] - 2
@@ -224,14 +190,26 @@ def _simulate_paths(
     t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
 
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
-    (
-        soma, noise, spread_prev, pace, then_pace, react_on, crisis_day, emergency_last_month, systemic_run, month_bits, ever_bits, month_sum_spread, month_min_reserves, month_max_spread, month_max_srf, cal_level, cal_amount, path_uniforms, own_draws, month_stats, purchases, on_rrp, reserves, gap, h, switch_day,
-    ) = work  # fmt: skip
+    soma, noise, spread_prev = regime_floats[0], regime_floats[1], regime_floats[2]
+    pace, then_pace, purchases = regime_floats[3], regime_floats[4], regime_floats[5]
+    on_rrp, reserves, gap, h = regime_floats[6], regime_floats[7], regime_floats[8], regime_floats[9]
+    month_sum_spread, month_min_reserves = regime_floats[10], regime_floats[11]
+    month_max_spread, month_max_srf = regime_floats[12], regime_floats[13]
+    react_on, crisis_day, emergency_last_month = regime_ints[0], regime_ints[1], regime_ints[2]
+    systemic_run, month_bits, ever_bits = regime_ints[3], regime_ints[4], regime_ints[5]
+    switch_day = regime_ints[6]
+    cal_level = scratch[0 : L.N_CAL]
+    cal_amount = scratch[L.N_CAL : 2 * L.N_CAL]
+    normals = scratch[2 * L.N_CAL : 2 * L.N_CAL + N_DAILY_NORMALS]
+    own_draws = scratch[_SCRATCH_DRAWS : _SCRATCH_DRAWS + L.N_PATH_DRAWS]
+    path_uniforms = scratch[_SCRATCH_UNIFORMS : _SCRATCH_UNIFORMS + L.N_PATH_DRAWS]
+    month_stats = scratch[_SCRATCH_STATS : _SCRATCH_STATS + L.N_HISTS]
     recheck_day = -1  # the day after a regime's first crisis: its pace may change
 
     for path in range(n_paths):
-        if replay:
-            draws = path_draws[path % path_draws.shape[0]]
+        if given is not None:
+            given_draws = given[1]
+            draws = given_draws[path % given_draws.shape[0]]
         else:
             # Per-path draws, in a fixed order, shared by every regime (common random numbers).
             state = seed_state(seeds, path)
@@ -239,9 +217,10 @@ def _simulate_paths(
                 path_uniforms[i], state = uniform(state)
             draws = own_draws
             _path_values(p, path_uniforms, draws)
-            if record:
+            if recording is not None:
+                recorded_draws = recording[2]
                 for i in range(L.N_PATH_DRAWS):
-                    path_draws[path, i] = draws[i]
+                    recorded_draws[path, i] = draws[i]
         u_pace = draws[L.D_PACE_UNIFORM]
         u_then = draws[L.D_THEN_UNIFORM]
         currency_growth = draws[L.D_CURRENCY_GROWTH]
@@ -286,21 +265,22 @@ def _simulate_paths(
             spike_kind = day_int[t, L.DI_RRP_SPIKE]
 
             # Shared shocks of the day, always drawn in this order.
-            if replay:
-                given = shocks[path % shocks.shape[0], t]
-                eps_currency = given[L.S_CURRENCY]
-                eps_rrp = given[L.S_ON_RRP]
-                eps_other = given[L.S_OTHER_LIAB]
-                z_stigma = given[L.S_STIGMA]
-                nu_tga = given[L.S_TGA]
-                eta = given[L.S_SPREAD_NOISE]
-                u_jump = given[L.S_JUMP_UNIFORM]
-                z_spike = given[L.S_RRP_SPIKE]
+            if given is not None:
+                given_shocks = given[0]
+                day_shocks = given_shocks[path % given_shocks.shape[0], t]
+                eps_currency = day_shocks[L.S_CURRENCY]
+                eps_rrp = day_shocks[L.S_ON_RRP]
+                eps_other = day_shocks[L.S_OTHER_LIAB]
+                z_stigma = day_shocks[L.S_STIGMA]
+                nu_tga = day_shocks[L.S_TGA]
+                eta = day_shocks[L.S_SPREAD_NOISE]
+                u_jump = day_shocks[L.S_JUMP_UNIFORM]
+                z_spike = day_shocks[L.S_RRP_SPIKE]
                 for k in range(L.N_CAL):
-                    cal_amount[k] = given[L.S_CAL_AMOUNT + k]
+                    cal_amount[k] = day_shocks[L.S_CAL_AMOUNT + k]
             else:
                 shocks_of_day, state = draw_day(
-                    state, p, day_int[t, L.DI_EXTRA_DRAWS], t_dfs, t_tables, cal_amount
+                    state, p, day_int[t, L.DI_EXTRA_DRAWS], t_dfs, t_tables, cal_amount, normals
                 )
                 eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = (
                     shocks_of_day
@@ -432,8 +412,8 @@ def _simulate_paths(
                 month_max_spread[r] = max(month_max_spread[r], spread)
                 month_max_srf[r] = max(month_max_srf[r], srf)
 
-                if record:
-                    row = trace[path, t, r]
+                if recording is not None:
+                    row = recording[0][path, t, r]
                     row[L.T_SOMA] = soma[r]
                     row[L.T_CURRENCY] = currency
                     row[L.T_TGA] = tga
@@ -466,8 +446,8 @@ def _simulate_paths(
                     month_max_spread[r] = -np.inf
                     month_max_srf[r] = 0.0
 
-            if record:
-                shock = shocks[path, t]
+            if recording is not None:
+                shock = recording[1][path, t]
                 shock[L.S_CURRENCY] = eps_currency
                 shock[L.S_TGA] = nu_tga
                 shock[L.S_ON_RRP] = eps_rrp
@@ -512,6 +492,15 @@ def _count_month(month, month_bits, ever_bits, event_count, first_event_count, j
         month_bits[r] = 0
 
 
+def work_arrays(n_regimes):
+    """Fresh work arrays for ``simulate_paths`` (per-regime floats and integers, scratch)."""
+    return (
+        np.zeros((N_REGIME_FLOATS, n_regimes)),
+        np.zeros((N_REGIME_INTS, n_regimes), dtype=np.int64),
+        np.zeros(N_SCRATCH),
+    )
+
+
 def simulate_block(seeds, *inputs_and_counts):
     """Simulate ``seeds.shape[0]`` paths and add their monthly counts into the count arrays.
 
@@ -522,7 +511,8 @@ def simulate_block(seeds, *inputs_and_counts):
     (V, 2), t_tables float64 (2, 3, N + 1)), then the counts added to, in ``Accumulators``
     order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B)).
     """
-    simulate_paths(seeds, *inputs_and_counts, MODE_RUN, *_no_trace())
+    work = work_arrays(_n_regimes(inputs_and_counts))
+    simulate_paths(seeds, *inputs_and_counts, None, None, *work)
 
 
 def trace_block(seeds, *args):
@@ -530,7 +520,8 @@ def trace_block(seeds, *args):
     float64 (n, T, R, N_TRACE)), every shared shock (``shocks``, float64 (n, T, N_SHOCKS)) and
     the per-path draws (``path_draws``, float64 (n, N_PATH_DRAWS))."""
     *inputs_and_counts, trace, shocks, path_draws = args
-    simulate_paths(seeds, *inputs_and_counts, MODE_TRACE, trace, shocks, path_draws)
+    work = work_arrays(_n_regimes(inputs_and_counts))
+    simulate_paths(seeds, *inputs_and_counts, (trace, shocks, path_draws), None, *work)
 
 
 def replay_block(path_draws, shocks, *inputs_and_counts):
@@ -538,12 +529,15 @@ def replay_block(path_draws, shocks, *inputs_and_counts):
     ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)) and ``shocks[i % len]``
     (float64 (., T, N_SHOCKS)). Runs ``path_draws.shape[0]`` paths."""
     no_seeds = np.zeros((path_draws.shape[0], 4), dtype=np.uint64)
-    simulate_paths(no_seeds, *inputs_and_counts, MODE_REPLAY, _no_trace()[0], shocks, path_draws)
+    work = work_arrays(_n_regimes(inputs_and_counts))
+    simulate_paths(no_seeds, *inputs_and_counts, None, (shocks, path_draws), *work)
 
 
-def _no_trace():
-    """Empty trace, shock and draw arrays, typed as the real ones (one compiled kernel)."""
-    return np.zeros((0, 0, 0, 0)), np.zeros((0, 0, 0)), np.zeros((0, 0))
+def _n_regimes(inputs_and_counts):
+    return inputs_and_counts[_REGIME_PARAMS_ARG].shape[0]
+
+
+_REGIME_PARAMS_ARG = 5  # position of regime_params in Schedule.kernel_inputs
 
 
 @jit
@@ -551,6 +545,7 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
     """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
     ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
     cal_amount = np.zeros(L.N_CAL)
+    normals = np.empty(N_DAILY_NORMALS)
     t_dfs = (params[L.P_TGA_DF], params[L.P_NOISE_DF])
     total = 0.0
     for path in range(seeds.shape[0]):
@@ -560,7 +555,9 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
             total += u
         for t in range(day_int.shape[0]):
             extras = day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount)
+            shocks, state = draw_day(
+                state, params, extras, t_dfs, t_tables, cal_amount, normals
+            )
             a, b, c, d, e, f, g, h = shocks
             total += a + b + c + d + e + f + g + h
     out[0] = total
