@@ -3,8 +3,9 @@
 ``simulate_paths`` is the kernel. Daily values never leave it in a run (``simulate_block``);
 ``trace_block`` also writes every daily value, shock and per-path draw, for tests and
 diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of generating
-them. Each of the three compiles to its own machine code (its unused branches pruned). Array shapes: n paths, T business days, M months,
-R regimes, E events, V histograms, B = bins + 2 (under- and overflow).
+them. Each of the three compiles to its own machine code (its unused branches pruned).
+Array shapes: n paths, T business days, M months, R regimes, E events, V histograms,
+B = bins + 2 (under- and overflow).
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def simulate_paths(
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
     soma, noise, spread_prev = regime_floats[0], regime_floats[1], regime_floats[2]
     pace, then_pace, purchases = regime_floats[3], regime_floats[4], regime_floats[5]
-    on_rrp, reserves, gap, h = regime_floats[6], regime_floats[7], regime_floats[8], regime_floats[9]
+    on_rrp, reserves = regime_floats[6], regime_floats[7]
+    gap, h = regime_floats[8], regime_floats[9]
     month_sum_spread, month_min_reserves = regime_floats[10], regime_floats[11]
     month_max_spread, month_max_srf = regime_floats[12], regime_floats[13]
     react_on, crisis_day, emergency_last_month = regime_ints[0], regime_ints[1], regime_ints[2]
