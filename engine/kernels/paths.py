@@ -19,8 +19,16 @@ from . import layout as L
 from .random import normal, seed_state, uniform, ziggurat
 
 N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
-N_REGIME_FLOATS = 14  # rows of the kernel's per-regime float state
-N_REGIME_INTS = 7  # rows of its per-regime integer state
+# Per-regime state, a row per regime (one cache line or two, fields at fixed offsets):
+# ``regime_state[r, column]`` (float64) and ``regime_rf[r, r, column]`` (int64).
+(
+    RS_SOMA, RS_NOISE, RS_SPREAD_PREV, RS_PACE, RS_THEN_PACE, RS_PURCHASES, RS_ON_RRP,
+    RS_RESERVES, RS_GAP, RS_H, RS_MONTH_SUM_SPREAD, RS_MONTH_MIN_RESERVES, RS_MONTH_MAX_SPREAD,
+    RS_MONTH_MAX_SRF,
+) = range(14)  # fmt: skip
+N_REGIME_STATE = 14
+RF_REACT_ON, RF_CRISIS_DAY, RF_EMERGENCY_LAST_MONTH, RF_SYSTEMIC_RUN, RF_SWITCH_DAY = range(5)
+N_REGIME_FLAGS = 5
 # Scratch vector: calendar levels and amounts, the day's normals, per-path draws and uniforms,
 # month statistics.
 _SCRATCH_DRAWS = 2 * L.N_CAL + N_DAILY_NORMALS
@@ -161,7 +169,7 @@ def _path_values(p, u, out):
 def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
-    recording, given, regime_floats, regime_ints, scratch,
+    recording, given, rs, rf, event_bits, scratch,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``). ``recording``: None, or the arrays (trace, shocks, path_draws) to fill
@@ -169,11 +177,11 @@ def simulate_paths(
     draws (shocks, path_draws) to use instead of generating them (``replay_block``). A None
     argument compiles its branches away: a run's kernel holds neither.
 
-    Work arrays (``work_arrays``): per-regime state ``regime_floats`` (float64
-    (N_REGIME_FLOATS, R)) and ``regime_ints`` (int64 (N_REGIME_INTS, R), zeros), ``scratch``
-    (float64 (N_SCRATCH,), zeros). Compiled without reference counting: it allocates nothing,
-    and so the arrays it hands to inlined helpers cost no atomic increment (a full memory
-    barrier) on every day.
+    Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
+    ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
+    the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros). Compiled without
+    reference counting: it allocates nothing, and so the arrays it hands to inlined helpers
+    cost no atomic increment (a full memory barrier) on every day.
     """
     n_paths = seeds.shape[0]
     n_days = day_float.shape[0]
@@ -188,18 +196,12 @@ def simulate_paths(
     effr_top = p[L.P_EFFR_TOP]
     ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
     ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
+    noise_sd0 = p[L.P_NOISE_SD0]
+    noise_sd1 = p[L.P_NOISE_SD1]
     t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
 
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
-    soma, noise, spread_prev = regime_floats[0], regime_floats[1], regime_floats[2]
-    pace, then_pace, purchases = regime_floats[3], regime_floats[4], regime_floats[5]
-    on_rrp, reserves = regime_floats[6], regime_floats[7]
-    gap, h = regime_floats[8], regime_floats[9]
-    month_sum_spread, month_min_reserves = regime_floats[10], regime_floats[11]
-    month_max_spread, month_max_srf = regime_floats[12], regime_floats[13]
-    react_on, crisis_day, emergency_last_month = regime_ints[0], regime_ints[1], regime_ints[2]
-    systemic_run, month_bits, ever_bits = regime_ints[3], regime_ints[4], regime_ints[5]
-    switch_day = regime_ints[6]
+    month_bits, ever_bits = event_bits[0], event_bits[1]
     cal_level = scratch[0 : L.N_CAL]
     cal_amount = scratch[L.N_CAL : 2 * L.N_CAL]
     normals = scratch[2 * L.N_CAL : 2 * L.N_CAL + N_DAILY_NORMALS]
@@ -235,22 +237,22 @@ def simulate_paths(
 
         for r in range(n_regimes):
             rp = regime_params[r]
-            pace[r] = rp[L.RP_PACE_LO] + u_pace * (rp[L.RP_PACE_HI] - rp[L.RP_PACE_LO])
-            then_pace[r] = rp[L.RP_THEN_LO] + u_then * (rp[L.RP_THEN_HI] - rp[L.RP_THEN_LO])
-            switch_day[r] = int(rp[L.RP_SWITCH_DAY])
-            soma[r] = p[L.P_SOMA0]
-            noise[r] = 0.0
-            spread_prev[r] = p[L.P_SPREAD0]
-            react_on[r] = False
-            crisis_day[r] = -1
-            emergency_last_month[r] = -1
-            systemic_run[r] = 0
+            rs[r, RS_PACE] = rp[L.RP_PACE_LO] + u_pace * (rp[L.RP_PACE_HI] - rp[L.RP_PACE_LO])
+            rs[r, RS_THEN_PACE] = rp[L.RP_THEN_LO] + u_then * (rp[L.RP_THEN_HI] - rp[L.RP_THEN_LO])
+            rf[r, RF_SWITCH_DAY] = int(rp[L.RP_SWITCH_DAY])
+            rs[r, RS_SOMA] = p[L.P_SOMA0]
+            rs[r, RS_NOISE] = 0.0
+            rs[r, RS_SPREAD_PREV] = p[L.P_SPREAD0]
+            rf[r, RF_REACT_ON] = False
+            rf[r, RF_CRISIS_DAY] = -1
+            rf[r, RF_EMERGENCY_LAST_MONTH] = -1
+            rf[r, RF_SYSTEMIC_RUN] = 0
             month_bits[r] = 0
             ever_bits[r] = 0
-            month_sum_spread[r] = 0.0
-            month_min_reserves[r] = np.inf
-            month_max_spread[r] = -np.inf
-            month_max_srf[r] = 0.0
+            rs[r, RS_MONTH_SUM_SPREAD] = 0.0
+            rs[r, RS_MONTH_MIN_RESERVES] = np.inf
+            rs[r, RS_MONTH_MAX_SPREAD] = -np.inf
+            rs[r, RS_MONTH_MAX_SRF] = 0.0
         for k in range(L.N_CAL):
             cal_level[k] = 0.0
 
@@ -323,30 +325,33 @@ def simulate_paths(
             # after its first crisis; it is recomputed (for every regime) on those days alone.
             if day_int[t, L.DI_PACE_CHANGE] == 1 or t == recheck_day:
                 for r in range(n_regimes):
-                    monthly = then_pace[r] if t >= switch_day[r] else pace[r]
-                    if react_on[r]:
+                    monthly = rs[r, RS_THEN_PACE] if t >= rf[r, RF_SWITCH_DAY] else rs[r, RS_PACE]
+                    if rf[r, RF_REACT_ON]:
                         monthly += regime_params[r, L.RP_REACT_ADD]
                     if (
-                        crisis_day[r] >= 0
-                        and t > crisis_day[r]
-                        and month <= emergency_last_month[r]
+                        rf[r, RF_CRISIS_DAY] >= 0
+                        and t > rf[r, RF_CRISIS_DAY]
+                        and month <= rf[r, RF_EMERGENCY_LAST_MONTH]
                     ):
                         monthly = max(monthly, regime_params[r, L.RP_EMERGENCY_PACE])
-                    purchases[r] = monthly * inv_days
+                    rs[r, RS_PURCHASES] = monthly * inv_days
 
             # Regimes in phases, so that their independent divisions and exps overlap.
             jump_bound = -np.inf  # the largest log jump probability of today's regimes
             for r in range(n_regimes):
-                soma[r] += purchases[r]
-                on_rrp[r] = rrp_shared
-                if spread_prev[r] < p[L.P_RRP_REFILL_BELOW]:  # rare: a branch keeps the CPU from
+                rs[r, RS_SOMA] += rs[r, RS_PURCHASES]
+                rs[r, RS_ON_RRP] = rrp_shared
+                spread_prev = rs[r, RS_SPREAD_PREV]
+                if spread_prev < p[L.P_RRP_REFILL_BELOW]:  # rare: a branch keeps the CPU from
                     # waiting on yesterday's spread every day
-                    on_rrp[r] += p[L.P_RRP_REFILL] * (p[L.P_RRP_REFILL_BELOW] - spread_prev[r])
-                reserves[r] = soma[r] + reserves_base - on_rrp[r]
-                gap[r] = reserves[r] / (bank_ex_reserves + reserves[r]) - p[L.P_X0]
-                jump_bound = max(jump_bound, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap[r])
+                    rs[r, RS_ON_RRP] += p[L.P_RRP_REFILL] * (p[L.P_RRP_REFILL_BELOW] - spread_prev)
+                reserves = rs[r, RS_SOMA] + reserves_base - rs[r, RS_ON_RRP]
+                gap = reserves / (bank_ex_reserves + reserves) - p[L.P_X0]
+                rs[r, RS_RESERVES] = reserves
+                rs[r, RS_GAP] = gap
+                jump_bound = max(jump_bound, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
             for r in range(n_regimes):
-                h[r] = math.exp(-p[L.P_LAMBDA] * gap[r])
+                rs[r, RS_H] = math.exp(-p[L.P_LAMBDA] * rs[r, RS_GAP])
             # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
             # As log u ≥ 1 - 1/u, on most days 1 - 1/u shows that no regime jumps; log u is
             # then not needed, and 0 (above every log probability) stands in for it.
@@ -355,11 +360,11 @@ def simulate_paths(
                 log_u_jump = math.log(u_jump)
 
             for r in range(n_regimes):
-                noise[r] = (
-                    p[L.P_NOISE_AR] * noise[r] + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h[r]) * eta
-                )
-                latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h[r] + noise[r]
-                log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap[r])
+                h = rs[r, RS_H]
+                noise = p[L.P_NOISE_AR] * rs[r, RS_NOISE] + (noise_sd0 + noise_sd1 * h) * eta
+                rs[r, RS_NOISE] = noise
+                latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise
+                log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * rs[r, RS_GAP])
                 if log_u_jump < log_jump_p:
                     # u / p is uniform on (0, 1) given a jump: its log sets the exponential size.
                     latent -= p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
@@ -374,13 +379,13 @@ def simulate_paths(
                         spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
                         srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
                 effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * max(0.0, spread - p[L.P_EFFR_S0])
-                reported = reserves[r] + srf  # SRF repo adds to reserves for the day
+                reported = rs[r, RS_RESERVES] + srf  # SRF repo adds to reserves for the day
                 bank_assets = bank_ex_reserves + reported
 
                 if spread >= ev_systemic:
-                    systemic_run[r] += 1
+                    rf[r, RF_SYSTEMIC_RUN] += 1
                 else:
-                    systemic_run[r] = 0
+                    rf[r, RF_SYSTEMIC_RUN] = 0
                 bits = 0
                 if (
                     spread >= ev_quiet_below
@@ -389,9 +394,8 @@ def simulate_paths(
                     or reported < ev_scarce_reserves
                     or reported < ev_scarce_ratio * bank_assets
                 ):
-                    bits = day_events(
-                        p, spread, srf, effr, reported, bank_assets, systemic_run[r], month_end
-                    )
+                    run = rf[r, RF_SYSTEMIC_RUN]
+                    bits = day_events(p, spread, srf, effr, reported, bank_assets, run, month_end)
                 if bits != 0:
                     month_bits[r] |= bits
                     for e in range(L.N_EVENTS):
@@ -399,27 +403,27 @@ def simulate_paths(
                             event_days[r, e, month] += 1
                     if (
                         bits & (1 << L.E_CRISIS)
-                        and crisis_day[r] < 0
+                        and rf[r, RF_CRISIS_DAY] < 0
                         and regime_params[r, L.RP_EMERGENCY_PACE] > 0.0
                     ):
-                        crisis_day[r] = t
+                        rf[r, RF_CRISIS_DAY] = t
                         recheck_day = t + 1
-                        emergency_last_month[r] = month + int(
+                        rf[r, RF_EMERGENCY_LAST_MONTH] = month + int(
                             regime_params[r, L.RP_EMERGENCY_MONTHS]
                         )
 
-                spread_prev[r] = spread
-                month_sum_spread[r] += spread
-                month_min_reserves[r] = min(month_min_reserves[r], reported)
-                month_max_spread[r] = max(month_max_spread[r], spread)
-                month_max_srf[r] = max(month_max_srf[r], srf)
+                rs[r, RS_SPREAD_PREV] = spread
+                rs[r, RS_MONTH_SUM_SPREAD] += spread
+                rs[r, RS_MONTH_MIN_RESERVES] = min(rs[r, RS_MONTH_MIN_RESERVES], reported)
+                rs[r, RS_MONTH_MAX_SPREAD] = max(rs[r, RS_MONTH_MAX_SPREAD], spread)
+                rs[r, RS_MONTH_MAX_SRF] = max(rs[r, RS_MONTH_MAX_SRF], srf)
 
                 if recording is not None:
                     row = recording[0][path, t, r]
-                    row[L.T_SOMA] = soma[r]
+                    row[L.T_SOMA] = rs[r, RS_SOMA]
                     row[L.T_CURRENCY] = currency
                     row[L.T_TGA] = tga
-                    row[L.T_ON_RRP] = on_rrp[r]
+                    row[L.T_ON_RRP] = rs[r, RS_ON_RRP]
                     row[L.T_OTHER_LIAB] = other_liab
                     row[L.T_SRF] = srf
                     row[L.T_RESERVES] = reported
@@ -428,25 +432,25 @@ def simulate_paths(
                     row[L.T_SPREAD_LATENT] = latent
                     row[L.T_SPREAD] = spread
                     row[L.T_EFFR] = effr
-                    row[L.T_PURCHASES] = purchases[r]
+                    row[L.T_PURCHASES] = rs[r, RS_PURCHASES]
                     row[L.T_EVENTS] = bits
 
                 if month_end:
                     month_stats[L.H_RESERVES_EOM] = reported
-                    month_stats[L.H_RESERVES_MIN] = month_min_reserves[r]
-                    month_stats[L.H_SPREAD_MAX] = month_max_spread[r]
-                    month_stats[L.H_SRF_MAX] = month_max_srf[r]
+                    month_stats[L.H_RESERVES_MIN] = rs[r, RS_MONTH_MIN_RESERVES]
+                    month_stats[L.H_SPREAD_MAX] = rs[r, RS_MONTH_MAX_SPREAD]
+                    month_stats[L.H_SRF_MAX] = rs[r, RS_MONTH_MAX_SRF]
                     month_stats[L.H_TGA_EOM] = tga
                     for v in range(L.N_HISTS):
                         b = _bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
                         hist[v, r, month, b] += 1
-                    react_on[r] = (
-                        month_sum_spread[r] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
+                    rf[r, RF_REACT_ON] = (
+                        rs[r, RS_MONTH_SUM_SPREAD] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
                     )
-                    month_sum_spread[r] = 0.0
-                    month_min_reserves[r] = np.inf
-                    month_max_spread[r] = -np.inf
-                    month_max_srf[r] = 0.0
+                    rs[r, RS_MONTH_SUM_SPREAD] = 0.0
+                    rs[r, RS_MONTH_MIN_RESERVES] = np.inf
+                    rs[r, RS_MONTH_MAX_SPREAD] = -np.inf
+                    rs[r, RS_MONTH_MAX_SRF] = 0.0
 
             if recording is not None:
                 shock = recording[1][path, t]
@@ -495,10 +499,11 @@ def _count_month(month, month_bits, ever_bits, event_count, first_event_count, j
 
 
 def work_arrays(n_regimes):
-    """Fresh work arrays for ``simulate_paths`` (per-regime floats and integers, scratch)."""
+    """Fresh work arrays for ``simulate_paths`` (regime state and flags, event bits, scratch)."""
     return (
-        np.zeros((N_REGIME_FLOATS, n_regimes)),
-        np.zeros((N_REGIME_INTS, n_regimes), dtype=np.int64),
+        np.zeros((n_regimes, N_REGIME_STATE)),
+        np.zeros((n_regimes, N_REGIME_FLAGS), dtype=np.int64),
+        np.zeros((2, n_regimes), dtype=np.int64),
         np.zeros(N_SCRATCH),
     )
 
