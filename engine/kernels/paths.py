@@ -168,11 +168,12 @@ def _path_values(p, u, out):
 @jit(refcounted=False)
 def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    event_count, event_days, first_event_count, joint_event_count, joint_cumulative_count, hist,
+    event_count, event_days, first_event_count, joint_event_count, joint_first_count, hist,
     recording, given, rs, rf, event_bits, scratch,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
-    ``simulate_block``). ``recording``: None, or the arrays (trace, shocks, path_draws) to fill
+    ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
+    month by which a pair of regimes has both had an event). ``recording``: None, or the arrays (trace, shocks, path_draws) to fill
     with every daily value, shock and per-path draw (``trace_block``); ``given``: None, or the
     draws (shocks, path_draws) to use instead of generating them (``replay_block``). A None
     argument compiles its branches away: a run's kernel holds neither.
@@ -467,33 +468,48 @@ def simulate_paths(
 
             if month_end:
                 _count_month(month, month_bits, ever_bits, event_count, first_event_count,
-                             joint_event_count, joint_cumulative_count)  # fmt: skip
+                             joint_event_count, joint_first_count)  # fmt: skip
 
 
 @jit(refcounted=False)
 def _count_month(month, month_bits, ever_bits, event_count, first_event_count, joint_event_count,
-                 joint_cumulative_count):  # fmt: skip
-    """Add one path's month (event bitmasks per regime) to the integer counts; reset the month."""
+                 joint_first_count):  # fmt: skip
+    """Add one path's month (event bitmasks per regime) to the integer counts; reset the month.
+
+    Pairs of regimes count the months with an event in both (``joint_event_count``) and the
+    month by which both have had it (``joint_first_count``, summed over months by the caller
+    into cumulative counts). Regimes without events this month are skipped: most months of a
+    path add nothing.
+    """
     n_regimes = month_bits.shape[0]
+    gained = 0  # event bits some regime has for the first time
     for r in range(n_regimes):
-        new = month_bits[r] & ~ever_bits[r]
-        ever_bits[r] |= month_bits[r]
+        bits = month_bits[r]
+        if bits == 0:
+            continue
+        new = bits & ~ever_bits[r]
+        gained |= new
         for e in range(L.N_EVENTS):
-            if month_bits[r] & (1 << e):
+            if bits & (1 << e):
                 event_count[r, e, month] += 1
             if new & (1 << e):
                 first_event_count[r, e, month] += 1
-    for r in range(n_regimes):
         for q in range(n_regimes):
-            both = month_bits[r] & month_bits[q]
-            both_ever = ever_bits[r] & ever_bits[q]
-            if both_ever == 0:
-                continue
+            both = bits & month_bits[q]
             for e in range(L.N_EVENTS):
                 if both & (1 << e):
                     joint_event_count[r, q, e, month] += 1
-                if both_ever & (1 << e):
-                    joint_cumulative_count[r, q, e, month] += 1
+    if gained != 0:
+        for r in range(n_regimes):
+            ever_r = ever_bits[r] | month_bits[r]
+            for q in range(n_regimes):
+                now = ever_r & (ever_bits[q] | month_bits[q])
+                first = now & ~(ever_bits[r] & ever_bits[q])
+                for e in range(L.N_EVENTS):
+                    if first & (1 << e):
+                        joint_first_count[r, q, e, month] += 1
+        for r in range(n_regimes):
+            ever_bits[r] |= month_bits[r]
     for r in range(n_regimes):
         month_bits[r] = 0
 
@@ -518,8 +534,7 @@ def simulate_block(seeds, *inputs_and_counts):
     (V, 2), t_tables float64 (2, 3, N + 1)), then the counts added to, in ``Accumulators``
     order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B)).
     """
-    work = work_arrays(_n_regimes(inputs_and_counts))
-    simulate_paths(seeds, *inputs_and_counts, None, None, *work)
+    _run(seeds, inputs_and_counts, None, None)
 
 
 def trace_block(seeds, *args):
@@ -527,8 +542,7 @@ def trace_block(seeds, *args):
     float64 (n, T, R, N_TRACE)), every shared shock (``shocks``, float64 (n, T, N_SHOCKS)) and
     the per-path draws (``path_draws``, float64 (n, N_PATH_DRAWS))."""
     *inputs_and_counts, trace, shocks, path_draws = args
-    work = work_arrays(_n_regimes(inputs_and_counts))
-    simulate_paths(seeds, *inputs_and_counts, (trace, shocks, path_draws), None, *work)
+    _run(seeds, inputs_and_counts, (trace, shocks, path_draws), None)
 
 
 def replay_block(path_draws, shocks, *inputs_and_counts):
@@ -536,12 +550,20 @@ def replay_block(path_draws, shocks, *inputs_and_counts):
     ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)) and ``shocks[i % len]``
     (float64 (., T, N_SHOCKS)). Runs ``path_draws.shape[0]`` paths."""
     no_seeds = np.zeros((path_draws.shape[0], 4), dtype=np.uint64)
-    work = work_arrays(_n_regimes(inputs_and_counts))
-    simulate_paths(no_seeds, *inputs_and_counts, None, (shocks, path_draws), *work)
+    _run(no_seeds, inputs_and_counts, None, (shocks, path_draws))
 
 
-def _n_regimes(inputs_and_counts):
-    return inputs_and_counts[_REGIME_PARAMS_ARG].shape[0]
+def _run(seeds, inputs_and_counts, recording, given):
+    """``simulate_paths`` with fresh work arrays; its first-joint-month counts are summed over
+    months into the cumulative joint counts."""
+    *inputs, joint_cumulative_count, hist = inputs_and_counts
+    regime_params = inputs[_REGIME_PARAMS_ARG]
+    joint_first_count = np.zeros_like(joint_cumulative_count)
+    simulate_paths(
+        seeds, *inputs, joint_first_count, hist, recording, given,
+        *work_arrays(regime_params.shape[0]),
+    )  # fmt: skip
+    joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)
 
 
 _REGIME_PARAMS_ARG = 5  # position of regime_params in Schedule.kernel_inputs
