@@ -19,8 +19,8 @@ from . import layout as L
 from .random import normal, seed_state, uniform, ziggurat
 
 N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
-# Per-regime state, a row per regime (one cache line or two, fields at fixed offsets):
-# ``regime_state[r, column]`` (float64) and ``regime_rf[r, r, column]`` (int64).
+# Per-regime state of the kernel, a row per regime (its fields at fixed offsets from one base):
+# ``rs[r, RS_*]`` (float64 (R, N_REGIME_STATE)) and ``rf[r, RF_*]`` (int64 (R, N_REGIME_FLAGS)).
 (
     RS_SOMA, RS_NOISE, RS_SPREAD_PREV, RS_PACE, RS_THEN_PACE, RS_PURCHASES, RS_ON_RRP,
     RS_RESERVES, RS_GAP, RS_H, RS_MONTH_SUM_SPREAD, RS_MONTH_MIN_RESERVES, RS_MONTH_MAX_SPREAD,
@@ -29,9 +29,12 @@ N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals 
 N_REGIME_STATE = 14
 RF_REACT_ON, RF_CRISIS_DAY, RF_EMERGENCY_LAST_MONTH, RF_SYSTEMIC_RUN, RF_SWITCH_DAY = range(5)
 N_REGIME_FLAGS = 5
-# Scratch vector: calendar levels and amounts, the day's normals, per-path draws and uniforms,
-# month statistics.
-_SCRATCH_DRAWS = 2 * L.N_CAL + N_DAILY_NORMALS
+# Scratch vector (float64 (N_SCRATCH,)) offsets: calendar levels and amounts, the day's
+# normals, per-path draws and uniforms, month statistics.
+_SCRATCH_CAL_LEVEL = 0
+_SCRATCH_CAL_AMOUNT = L.N_CAL
+_SCRATCH_NORMALS = 2 * L.N_CAL
+_SCRATCH_DRAWS = _SCRATCH_NORMALS + N_DAILY_NORMALS
 _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
@@ -173,10 +176,12 @@ def simulate_paths(
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
-    month by which a pair of regimes has both had an event). ``recording``: None, or the arrays (trace, shocks, path_draws) to fill
-    with every daily value, shock and per-path draw (``trace_block``); ``given``: None, or the
-    draws (shocks, path_draws) to use instead of generating them (``replay_block``). A None
-    argument compiles its branches away: a run's kernel holds neither.
+    month by which a pair of regimes has both had an event).
+
+    ``recording``: None, or the arrays (trace, shocks, path_draws) to fill with every daily
+    value, shock and per-path draw (``trace_block``); ``given``: None, or the draws (shocks,
+    path_draws) to use instead of generating them (``replay_block``). A None argument compiles
+    its branches away: a run's kernel holds neither.
 
     Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
     ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
@@ -203,9 +208,9 @@ def simulate_paths(
 
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
     month_bits, ever_bits = event_bits[0], event_bits[1]
-    cal_level = scratch[0 : L.N_CAL]
-    cal_amount = scratch[L.N_CAL : 2 * L.N_CAL]
-    normals = scratch[2 * L.N_CAL : 2 * L.N_CAL + N_DAILY_NORMALS]
+    cal_level = scratch[_SCRATCH_CAL_LEVEL : _SCRATCH_CAL_LEVEL + L.N_CAL]
+    cal_amount = scratch[_SCRATCH_CAL_AMOUNT : _SCRATCH_CAL_AMOUNT + L.N_CAL]
+    normals = scratch[_SCRATCH_NORMALS : _SCRATCH_NORMALS + N_DAILY_NORMALS]
     own_draws = scratch[_SCRATCH_DRAWS : _SCRATCH_DRAWS + L.N_PATH_DRAWS]
     path_uniforms = scratch[_SCRATCH_UNIFORMS : _SCRATCH_UNIFORMS + L.N_PATH_DRAWS]
     month_stats = scratch[_SCRATCH_STATS : _SCRATCH_STATS + L.N_HISTS]
