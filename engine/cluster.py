@@ -20,7 +20,7 @@ from dask.delayed import Delayed
 
 from .accumulators import Accumulators
 from .errors import InputError
-from .run import OnDone, add_accumulators, default_workers, tree_sum
+from .run import OnDone, add_accumulators, add_into_accumulators, default_workers, tree_sum
 
 if TYPE_CHECKING:
     from dask_jobqueue.core import JobQueueCluster
@@ -71,7 +71,9 @@ class LocalBackend:
         return {"workers": self.workers, "scheduler": self.kind}
 
     def reduce(self, parts, index, on_done, with_results) -> Accumulators:
-        root = tree_sum(parts, dask.delayed(add_accumulators, pure=True), self.workers)
+        add = dask.delayed(add_accumulators, pure=True)
+        add_into = dask.delayed(add_into_accumulators, pure=True)  # one scheduler, one process
+        root = tree_sum(parts, add, self.workers, add_into)
         config = {"scheduler": self.kind, "num_workers": self.workers}
         with dask.config.set(config), _TaskCallback(index, on_done, with_results):
             (total,) = dask.compute(root)

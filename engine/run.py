@@ -104,20 +104,33 @@ def plan_tasks(
     return TaskPlan(n_paths, block_size, task_blocks)
 
 
-def tree_sum(parts: Sequence[Any], add: Callable[[Any, Any], Any], lanes: int) -> Any:
+def tree_sum(
+    parts: Sequence[Any],
+    add: Callable[[Any, Any], Any],
+    lanes: int,
+    add_into: Callable[[Any, Any], Any] | None = None,
+) -> Any:
     """A tree of additions over ``parts`` whose memory does not grow with their number.
 
     Each of ``lanes`` running sums folds in every ``lanes``-th part (in plan order, so as parts
     finish), then a pairwise tree joins the lanes. Evaluated in order, about ``lanes`` partial
     sums are alive at any time, where a balanced binary tree would hold one per level
     (log2 of the number of parts). Integer counts add exactly, so the shape changes no number.
+    ``add_into(total, part)``, where given, adds ``part`` into a running sum that an earlier
+    ``add`` made (never into a part itself) and returns it: no new partial sum per part.
     """
     heads: list[Any] = []
+    owned: list[bool] = []  # whether heads[i] is a sum made here (add_into may change it)
     for i, part in enumerate(parts):
+        lane = i % lanes
         if i < lanes:
             heads.append(part)
+            owned.append(False)
+        elif add_into is not None and owned[lane]:
+            heads[lane] = add_into(heads[lane], part)
         else:
-            heads[i % lanes] = add(heads[i % lanes], part)
+            heads[lane] = add(heads[lane], part)
+            owned[lane] = True
     while len(heads) > 1:
         heads = [
             add(heads[i], heads[i + 1]) if i + 1 < len(heads) else heads[i]
@@ -128,6 +141,11 @@ def tree_sum(parts: Sequence[Any], add: Callable[[Any, Any], Any], lanes: int) -
 
 def add_accumulators(a: Accumulators, b: Accumulators) -> Accumulators:
     return a + b
+
+
+def add_into_accumulators(total: Accumulators, part: Accumulators) -> Accumulators:
+    total += part
+    return total
 
 
 def run_plan(
