@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .accumulators import Accumulators
 from .rng import block_seeds, plan_blocks
 from .schedule import Schedule
@@ -48,14 +50,15 @@ def empty_accumulators(schedule: Schedule) -> Accumulators:
 def simulate_blocks(
     schedule: Schedule, seed: int, block_size: int, blocks: Sequence[tuple[int, int]]
 ) -> Accumulators:
-    """Run the kernel over ``blocks`` ((block index, paths used), ...) in this thread."""
+    """Run the kernel over ``blocks`` ((block index, paths used), ...) in this thread, in one
+    call: the blocks' seeds in a row (a path's stream depends on its block, not on its call)."""
     from .kernels.paths import simulate_block
 
     acc = empty_accumulators(schedule)
-    for block, n_paths in blocks:
-        seeds = block_seeds(seed, block, block_size, n_paths)
-        simulate_block(seeds, *schedule.kernel_inputs, *acc.arrays)
-        acc.n_paths += n_paths
+    seeds = [block_seeds(seed, block, block_size, n_paths) for block, n_paths in blocks]
+    if seeds:
+        simulate_block(np.concatenate(seeds), *schedule.kernel_inputs, *acc.arrays)
+    acc.n_paths = sum(n_paths for _, n_paths in blocks)
     return acc
 
 

@@ -38,6 +38,7 @@ _SCRATCH_DRAWS = _SCRATCH_NORMALS + N_DAILY_NORMALS
 _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
+NEAR_HIST_PATHS = int(np.iinfo(np.uint16).max)  # paths a uint16 histogram bin can count
 JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
 
 
@@ -172,7 +173,7 @@ def _path_values(p, u, out):
 def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
     event_count, event_days, first_event_count, joint_event_count, joint_first_count, hist,
-    recording, given, rs, rf, event_bits, scratch,
+    recording, given, rs, rf, event_bits, scratch, near_hist,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
@@ -185,7 +186,10 @@ def simulate_paths(
 
     Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
     ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
-    the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros). Compiled without
+    the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros), ``near_hist``
+    (uint16, ``hist``'s shape, zeros): the histogram counts go there first, a quarter of the
+    memory, so the bins in use stay in cache; they are added to ``hist`` every NEAR_HIST_PATHS
+    paths and at the end. Compiled without
     reference counting: it allocates nothing, and so the arrays it hands to inlined helpers
     cost no atomic increment (a full memory barrier) on every day.
     """
@@ -217,6 +221,8 @@ def simulate_paths(
     recheck_day = -1  # the day after a regime's first crisis: its pace may change
 
     for path in range(n_paths):
+        if path % NEAR_HIST_PATHS == 0 and path > 0:
+            _add_and_clear(near_hist, hist)  # before a bin could wrap
         if given is not None:
             given_draws = given[1]
             draws = given_draws[path % given_draws.shape[0]]
@@ -449,7 +455,7 @@ def simulate_paths(
                     month_stats[L.H_TGA_EOM] = tga
                     for v in range(L.N_HISTS):
                         b = _bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
-                        hist[v, r, month, b] += 1
+                        near_hist[v, r, month, b] += 1
                     rf[r, RF_REACT_ON] = (
                         rs[r, RS_MONTH_SUM_SPREAD] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
                     )
@@ -474,6 +480,17 @@ def simulate_paths(
             if month_end:
                 _count_month(month, month_bits, ever_bits, event_count, first_event_count,
                              joint_event_count, joint_first_count)  # fmt: skip
+    _add_and_clear(near_hist, hist)
+
+
+@jit(refcounted=False)
+def _add_and_clear(near_hist, hist):
+    """Add the counts ``near_hist`` (uint16) into ``hist`` (int64, same shape); zero them."""
+    near = near_hist.reshape(-1)
+    far = hist.reshape(-1)
+    for i in range(near.shape[0]):
+        far[i] += near[i]
+        near[i] = 0
 
 
 @jit(refcounted=False)
@@ -519,13 +536,15 @@ def _count_month(month, month_bits, ever_bits, event_count, first_event_count, j
         month_bits[r] = 0
 
 
-def work_arrays(n_regimes):
-    """Fresh work arrays for ``simulate_paths`` (regime state and flags, event bits, scratch)."""
+def work_arrays(n_regimes, hist):
+    """Fresh work arrays for ``simulate_paths`` (regime state and flags, event bits, scratch,
+    near histogram) for counts ``hist`` of the shape (V, R, M, B)."""
     return (
         np.zeros((n_regimes, N_REGIME_STATE)),
         np.zeros((n_regimes, N_REGIME_FLAGS), dtype=np.int64),
         np.zeros((2, n_regimes), dtype=np.int64),
         np.zeros(N_SCRATCH),
+        np.zeros(hist.shape, dtype=np.uint16),
     )
 
 
@@ -566,7 +585,7 @@ def _run(seeds, inputs_and_counts, recording, given):
     joint_first_count = np.zeros_like(joint_cumulative_count)
     simulate_paths(
         seeds, *inputs, joint_first_count, hist, recording, given,
-        *work_arrays(regime_params.shape[0]),
+        *work_arrays(regime_params.shape[0], hist),
     )  # fmt: skip
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)
 
