@@ -40,3 +40,26 @@ def test_run_kernel_makes_no_reference_count_changes(default_schedule):
     for signature in run_signatures:
         ir = simulate_paths.inspect_llvm(signature)
         assert "@NRT_incref" not in ir and "@NRT_decref" not in ir
+
+
+def test_histograms_count_past_the_uint16_staging_limit(default_config):
+    """The kernel stages histogram counts in uint16 and adds them in every NEAR_HIST_PATHS
+    paths: one call with more paths than a uint16 holds still counts every path-month."""
+    from engine.kernels.paths import NEAR_HIST_PATHS, simulate_block
+    from engine.rng import block_seeds
+    from engine.run import empty_accumulators
+    from engine.schedule import build_schedule
+
+    from .conftest import small, tweak
+
+    one_bin = (-1e12, 1e13)  # [low, width]: every value lands in the first bin
+    config = tweak(
+        small(default_config, months=1),
+        **{f"output.histograms.{name}": one_bin for name in ("reserves_bn", "spread_bp",
+                                                               "srf_bn", "tga_bn")},
+    )  # fmt: skip
+    schedule = build_schedule(config)
+    n = NEAR_HIST_PATHS + 1000
+    acc = empty_accumulators(schedule)
+    simulate_block(block_seeds(3, 0, n), *schedule.kernel_inputs, *acc.arrays)
+    assert (acc.hist[..., 1] == n).all()
