@@ -101,7 +101,7 @@ def build_schedule(config: Config) -> Schedule:
 
 
 def extra_draws(day_int: np.ndarray) -> np.ndarray:
-    """Each day's draws beyond the daily ones (the ``layout.DI_EXTRA_DRAWS`` bitmask), int64 (T,)."""
+    """Each day's draws beyond the daily ones: the ``layout.DI_EXTRA_DRAWS`` bitmask, int64 (T,)."""
     mask = np.where(day_int[:, L.DI_RRP_SPIKE] != L.SPIKE_NONE, L.EXTRA_SPIKE, 0)
     for k in range(L.N_CAL):
         mask |= np.where(day_int[:, L.DI_CAL_NEW + k] == 1, L.EXTRA_CAL << k, 0)

@@ -107,24 +107,29 @@ def test_tree_sum_adds_every_part_once(lanes):
         assert tree_sum(list(range(n)), operator.add, lanes) == n * (n - 1) // 2
 
 
+def _check_add_into(n, lanes):
+    """tree_sum with add_into over n parts: the right total, and no part changed."""
+    parts = [np.full(3, i, dtype=np.int64) for i in range(n)]
+    made = []
+
+    def add(a, b):
+        made.append(a + b)
+        return made[-1]
+
+    def add_into(total, part):
+        assert any(total is m for m in made), "added into a part"
+        total += part
+        return total
+
+    total = tree_sum(parts, add, lanes, add_into)
+    assert (total == n * (n - 1) // 2).all()
+    assert all((part == i).all() for i, part in enumerate(parts))
+
+
 @pytest.mark.parametrize("lanes", [1, 2, 3, 8])
 def test_tree_sum_adds_into_its_own_sums_never_into_a_part(lanes):
     for n in (1, 2, 5, 64, 101):
-        parts = [np.full(3, i, dtype=np.int64) for i in range(n)]
-        made = []
-
-        def add(a, b):
-            made.append(a + b)
-            return made[-1]
-
-        def add_into(total, part):
-            assert any(total is m for m in made), "added into a part"
-            total += part
-            return total
-
-        total = tree_sum(parts, add, lanes, add_into)
-        assert (total == n * (n - 1) // 2).all()
-        assert all((part == i).all() for i, part in enumerate(parts))
+        _check_add_into(n, lanes)
 
 
 @pytest.mark.parametrize("lanes", [2, 4])

@@ -608,9 +608,7 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
             total += u
         for t in range(day_int.shape[0]):
             extras = day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(
-                state, params, extras, t_dfs, t_tables, cal_amount, normals
-            )
+            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount, normals)
             a, b, c, d, e, f, g, h = shocks
             total += a + b + c + d + e + f + g + h
     out[0] = total
