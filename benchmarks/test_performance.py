@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import bench
-from engine.kernels.paths import draw_only_block
+from engine.kernels.draws import draw_only_block
 from engine.reference import numpy_accumulators
 from engine.rng import block_seeds
 from engine.run import run_accumulators

@@ -86,7 +86,8 @@ def ceiling_seconds_per_path_step(schedule: Schedule, config: Config, n_paths: i
     """(draws, arithmetic) seconds per path-step on one core: drawing every variate a path-step
     needs, and the step's arithmetic for all regimes with the draws given (no generator)."""
     from .diagnostics import trace_paths
-    from .kernels.paths import draw_only_block, replay_block
+    from .kernels.draws import draw_only_block
+    from .kernels.paths import replay_block
 
     sim = config.simulation
     seeds = block_seeds(sim.seed, 0, n_paths)

@@ -45,7 +45,8 @@ def test_run_kernel_makes_no_reference_count_changes(default_schedule):
 def test_histograms_count_past_the_uint16_staging_limit(default_config):
     """The kernel stages histogram counts in uint16 and adds them in every NEAR_HIST_PATHS
     paths: one call with more paths than a uint16 holds still counts every path-month."""
-    from engine.kernels.paths import NEAR_HIST_PATHS, simulate_block
+    from engine.kernels.counts import NEAR_HIST_PATHS
+    from engine.kernels.paths import simulate_block
     from engine.rng import block_seeds
     from engine.run import empty_accumulators
     from engine.schedule import build_schedule

@@ -1,6 +1,7 @@
 """The path kernel: one block of paths, every regime on the same shocks, monthly integer output.
 
-``simulate_paths`` is the kernel. Daily values never leave it in a run (``simulate_block``);
+``simulate_paths`` is the kernel; its draws are in ``draws.py``, its monthly counting in
+``counts.py``. Daily values never leave it in a run (``simulate_block``);
 ``trace_block`` also writes every daily value, shock and per-path draw, for tests and
 diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of generating
 them. Each of the three compiles to its own machine code (its unused branches pruned).
@@ -16,9 +17,10 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
-from .random import normal, seed_state, uniform, ziggurat
+from .counts import NEAR_HIST_PATHS, add_and_clear, count_month, histogram_bin
+from .draws import N_DAILY_NORMALS, draw_day, path_values
+from .random import seed_state, uniform
 
-N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
 # Per-regime state of the kernel, a row per regime (its fields at fixed offsets from one base):
 # ``rs[r, RS_*]`` (float64 (R, N_REGIME_STATE)) and ``rf[r, RF_*]`` (int64 (R, N_REGIME_FLAGS)).
 (
@@ -38,14 +40,7 @@ _SCRATCH_DRAWS = _SCRATCH_NORMALS + N_DAILY_NORMALS
 _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
-NEAR_HIST_PATHS = int(np.iinfo(np.uint16).max)  # paths a uint16 histogram bin can count
 JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
-
-
-@jit(inline="always")
-def _scale(u, low, high):
-    """A uniform u on (0, 1) mapped to (low, high)."""
-    return low + u * (high - low)
 
 
 @jit
@@ -62,8 +57,7 @@ def debt_ceiling_weight(since, decline_days, resolution_days, rebuild_days):
     return depth * (1.0 - rebuilt) if rebuilt < 1.0 else 0.0
 
 
-@jit(inline="always")  # a call would pass the shared params array: its refcount
-# is an atomic that two threads writing it would fight over
+@jit(inline="always")
 def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run, month_end):
     """Event tiers of one day as a bitmask (bit ``e`` for ``layout.EVENT_NAMES[e]``).
 
@@ -101,72 +95,6 @@ def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run,
     if run >= params[L.P_EV_SYSTEMIC_DAYS]:
         bits |= 1 << L.E_SYSTEMIC
     return bits
-
-
-@jit
-def _bin(value, low, width, n_bins):
-    """Histogram bin of ``value``: 0 underflow, 1..n_bins inside, n_bins + 1 overflow."""
-    position = (value - low) / width
-    if position < 0.0:
-        return 0
-    if position >= n_bins:
-        return n_bins + 1
-    return int(position) + 1
-
-
-@jit(refcounted=False)
-def _extra_draws(state, mask, cal_uniform):
-    """The draws of a day's ``layout.DI_EXTRA_DRAWS`` bitmask ``mask``, in this order: the
-    RRP-spike normal, then a uniform for each calendar effect opening (into ``cal_uniform[k]``,
-    float64 (N_CAL,)). Returns (the spike normal or 0, state). Out of line: few days have any."""
-    z_spike = 0.0
-    if mask & L.EXTRA_SPIKE:
-        z_spike, state = normal(state)
-    for k in range(L.N_CAL):
-        if mask & (L.EXTRA_CAL << k):
-            cal_uniform[k], state = uniform(state)
-    return z_spike, state
-
-
-@jit(inline="always")
-def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
-    """The shared shocks of a day, always drawn in this order: the currency, ON RRP,
-    other-liability and stigma normals, the TGA and spread-noise Student-t (degrees of freedom
-    ``t_dfs``), the jump uniform, then the day's ``extras`` (``layout.DI_EXTRA_DRAWS``): an
-    RRP-spike normal on spike days (else 0) and the amount of each TGA calendar event opening
-    that day (written into ``cal_amount``, float64 (N_CAL,)). ``normals``: scratch, float64
-    (N_DAILY_NORMALS,). Returns the shocks and the state."""
-    for i in range(N_DAILY_NORMALS):  # a loop: one inlined ziggurat to compile, not four
-        normals[i], state = normal(state)
-    eps_currency, eps_rrp, eps_other, z_stigma = normals[0], normals[1], normals[2], normals[3]
-    nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, t_dfs[0])
-    eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, t_dfs[1])
-    u_jump, state = uniform(state)
-    z_spike = 0.0
-    if extras != 0:
-        z_spike, state = _extra_draws(state, extras, cal_amount)
-        for k in range(L.N_CAL):
-            if extras & (L.EXTRA_CAL << k):
-                cal_amount[k] = _scale(cal_amount[k], p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
-    shocks = (
-        eps_currency, eps_rrp, eps_other, z_stigma,
-        nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
-    )  # fmt: skip
-    return shocks, state
-
-
-@jit(inline="always")
-def _path_values(p, u, out):
-    """Per-path draws (``layout.PATH_DRAW_NAMES``) from N_PATH_DRAWS uniforms ``u``."""
-    out[L.D_PACE_UNIFORM] = u[0]
-    out[L.D_THEN_UNIFORM] = u[1]
-    out[L.D_CURRENCY_GROWTH] = _scale(u[2], p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
-    out[L.D_BANK_GROWTH] = _scale(u[3], p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
-    out[L.D_RRP_BASE] = _scale(u[4], p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
-    out[L.D_DC_ACTIVE] = 1.0 if u[5] < p[L.P_DC_PROBABILITY] else 0.0
-    out[L.D_DC_FLOOR] = _scale(u[6], p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
-    out[L.D_DC_RESOLUTION] = _scale(u[7], p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
-    out[L.D_DC_REBUILD] = _scale(u[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
 
 
 @jit(refcounted=False)
@@ -222,7 +150,7 @@ def simulate_paths(
 
     for path in range(n_paths):
         if path % NEAR_HIST_PATHS == 0 and path > 0:
-            _add_and_clear(near_hist, hist)  # before a bin could wrap
+            add_and_clear(near_hist, hist)  # before a bin could wrap
         if given is not None:
             given_draws = given[1]
             draws = given_draws[path % given_draws.shape[0]]
@@ -232,7 +160,7 @@ def simulate_paths(
             for i in range(L.N_PATH_DRAWS):
                 path_uniforms[i], state = uniform(state)
             draws = own_draws
-            _path_values(p, path_uniforms, draws)
+            path_values(p, path_uniforms, draws)
             if recording is not None:
                 recorded_draws = recording[2]
                 for i in range(L.N_PATH_DRAWS):
@@ -454,7 +382,7 @@ def simulate_paths(
                     month_stats[L.H_SRF_MAX] = rs[r, RS_MONTH_MAX_SRF]
                     month_stats[L.H_TGA_EOM] = tga
                     for v in range(L.N_HISTS):
-                        b = _bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
+                        b = histogram_bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
                         near_hist[v, r, month, b] += 1
                     rf[r, RF_REACT_ON] = (
                         rs[r, RS_MONTH_SUM_SPREAD] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
@@ -478,62 +406,9 @@ def simulate_paths(
                     shock[L.S_CAL_AMOUNT + k] = cal_amount[k]
 
             if month_end:
-                _count_month(month, month_bits, ever_bits, event_count, first_event_count,
+                count_month(month, month_bits, ever_bits, event_count, first_event_count,
                              joint_event_count, joint_first_count)  # fmt: skip
-    _add_and_clear(near_hist, hist)
-
-
-@jit(refcounted=False)
-def _add_and_clear(near_hist, hist):
-    """Add the counts ``near_hist`` (uint16) into ``hist`` (int64, same shape); zero them."""
-    near = near_hist.reshape(-1)
-    far = hist.reshape(-1)
-    for i in range(near.shape[0]):
-        far[i] += near[i]
-        near[i] = 0
-
-
-@jit(refcounted=False)
-def _count_month(month, month_bits, ever_bits, event_count, first_event_count, joint_event_count,
-                 joint_first_count):  # fmt: skip
-    """Add one path's month (event bitmasks per regime) to the integer counts; reset the month.
-
-    Pairs of regimes count the months with an event in both (``joint_event_count``) and the
-    month by which both have had it (``joint_first_count``, summed over months by the caller
-    into cumulative counts). Regimes without events this month are skipped: most months of a
-    path add nothing.
-    """
-    n_regimes = month_bits.shape[0]
-    gained = 0  # event bits some regime has for the first time
-    for r in range(n_regimes):
-        bits = month_bits[r]
-        if bits == 0:
-            continue
-        new = bits & ~ever_bits[r]
-        gained |= new
-        for e in range(L.N_EVENTS):
-            if bits & (1 << e):
-                event_count[r, e, month] += 1
-            if new & (1 << e):
-                first_event_count[r, e, month] += 1
-        for q in range(n_regimes):
-            both = bits & month_bits[q]
-            for e in range(L.N_EVENTS):
-                if both & (1 << e):
-                    joint_event_count[r, q, e, month] += 1
-    if gained != 0:
-        for r in range(n_regimes):
-            ever_r = ever_bits[r] | month_bits[r]
-            for q in range(n_regimes):
-                now = ever_r & (ever_bits[q] | month_bits[q])
-                first = now & ~(ever_bits[r] & ever_bits[q])
-                for e in range(L.N_EVENTS):
-                    if first & (1 << e):
-                        joint_first_count[r, q, e, month] += 1
-        for r in range(n_regimes):
-            ever_bits[r] |= month_bits[r]
-    for r in range(n_regimes):
-        month_bits[r] = 0
+    add_and_clear(near_hist, hist)
 
 
 def work_arrays(n_regimes, hist):
@@ -591,24 +466,3 @@ def _run(seeds, inputs_and_counts, recording, given):
 
 
 _REGIME_PARAMS_ARG = 5  # position of regime_params in Schedule.kernel_inputs
-
-
-@jit
-def draw_only_block(seeds, day_int, params, t_tables, out):
-    """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
-    ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
-    cal_amount = np.zeros(L.N_CAL)
-    normals = np.empty(N_DAILY_NORMALS)
-    t_dfs = (params[L.P_TGA_DF], params[L.P_NOISE_DF])
-    total = 0.0
-    for path in range(seeds.shape[0]):
-        state = seed_state(seeds, path)
-        for _ in range(L.N_PATH_DRAWS):
-            u, state = uniform(state)
-            total += u
-        for t in range(day_int.shape[0]):
-            extras = day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount, normals)
-            a, b, c, d, e, f, g, h = shocks
-            total += a + b + c + d + e + f + g + h
-    out[0] = total

@@ -1,0 +1,97 @@
+"""The random draws of a path: its per-path values and each day's shared shocks.
+
+Always drawn in the same order from the path's own stream (``random.py``), whatever the regimes
+do with them: every regime of a path sees the same draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..accelerate import jit
+from . import layout as L
+from .random import normal, seed_state, uniform, ziggurat
+
+N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
+
+
+@jit(inline="always")
+def _scale(u, low, high):
+    """A uniform u on (0, 1) mapped to (low, high)."""
+    return low + u * (high - low)
+
+
+@jit(inline="always")
+def path_values(p, u, out):
+    """Per-path draws (``layout.PATH_DRAW_NAMES``) from N_PATH_DRAWS uniforms ``u``."""
+    out[L.D_PACE_UNIFORM] = u[0]
+    out[L.D_THEN_UNIFORM] = u[1]
+    out[L.D_CURRENCY_GROWTH] = _scale(u[2], p[L.P_CUR_GROWTH_LO], p[L.P_CUR_GROWTH_HI])
+    out[L.D_BANK_GROWTH] = _scale(u[3], p[L.P_BANK_GROWTH_LO], p[L.P_BANK_GROWTH_HI])
+    out[L.D_RRP_BASE] = _scale(u[4], p[L.P_RRP_BASE_LO], p[L.P_RRP_BASE_HI])
+    out[L.D_DC_ACTIVE] = 1.0 if u[5] < p[L.P_DC_PROBABILITY] else 0.0
+    out[L.D_DC_FLOOR] = _scale(u[6], p[L.P_DC_FLOOR_LO], p[L.P_DC_FLOOR_HI])
+    out[L.D_DC_RESOLUTION] = _scale(u[7], p[L.P_DC_RESOLUTION_LO], p[L.P_DC_RESOLUTION_HI])
+    out[L.D_DC_REBUILD] = _scale(u[8], p[L.P_DC_REBUILD_LO], p[L.P_DC_REBUILD_HI])
+
+
+@jit(refcounted=False)
+def _extra_draws(state, mask, cal_uniform):
+    """The draws of a day's ``layout.DI_EXTRA_DRAWS`` bitmask ``mask``, in this order: the
+    RRP-spike normal, then a uniform for each calendar effect opening (into ``cal_uniform[k]``,
+    float64 (N_CAL,)). Returns (the spike normal or 0, state). Out of line: few days have any."""
+    z_spike = 0.0
+    if mask & L.EXTRA_SPIKE:
+        z_spike, state = normal(state)
+    for k in range(L.N_CAL):
+        if mask & (L.EXTRA_CAL << k):
+            cal_uniform[k], state = uniform(state)
+    return z_spike, state
+
+
+@jit(inline="always")
+def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
+    """The shared shocks of a day, always drawn in this order: the currency, ON RRP,
+    other-liability and stigma normals, the TGA and spread-noise Student-t (degrees of freedom
+    ``t_dfs``), the jump uniform, then the day's ``extras`` (``layout.DI_EXTRA_DRAWS``): an
+    RRP-spike normal on spike days (else 0) and the amount of each TGA calendar event opening
+    that day (written into ``cal_amount``, float64 (N_CAL,)). ``normals``: scratch, float64
+    (N_DAILY_NORMALS,). Returns the shocks and the state."""
+    for i in range(N_DAILY_NORMALS):  # a loop: one inlined ziggurat to compile, not four
+        normals[i], state = normal(state)
+    eps_currency, eps_rrp, eps_other, z_stigma = normals[0], normals[1], normals[2], normals[3]
+    nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, t_dfs[0])
+    eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, t_dfs[1])
+    u_jump, state = uniform(state)
+    z_spike = 0.0
+    if extras != 0:
+        z_spike, state = _extra_draws(state, extras, cal_amount)
+        for k in range(L.N_CAL):
+            if extras & (L.EXTRA_CAL << k):
+                cal_amount[k] = _scale(cal_amount[k], p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
+    shocks = (
+        eps_currency, eps_rrp, eps_other, z_stigma,
+        nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
+    )  # fmt: skip
+    return shocks, state
+
+
+@jit
+def draw_only_block(seeds, day_int, params, t_tables, out):
+    """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
+    ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
+    cal_amount = np.zeros(L.N_CAL)
+    normals = np.empty(N_DAILY_NORMALS)
+    t_dfs = (params[L.P_TGA_DF], params[L.P_NOISE_DF])
+    total = 0.0
+    for path in range(seeds.shape[0]):
+        state = seed_state(seeds, path)
+        for _ in range(L.N_PATH_DRAWS):
+            u, state = uniform(state)
+            total += u
+        for t in range(day_int.shape[0]):
+            extras = day_int[t, L.DI_EXTRA_DRAWS]
+            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount, normals)
+            a, b, c, d, e, f, g, h = shocks
+            total += a + b + c + d + e + f + g + h
+    out[0] = total
