@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .cluster import run_accumulators
 from .config import Config, default_config_path, load_config
 from .kernels import layout as L
 from .rng import block_seeds, plan_blocks
-from .run import compile_kernels, default_workers, empty_accumulators, run_accumulators
+from .run import compile_kernels, default_workers, empty_accumulators
 from .schedule import Schedule, build_schedule
 
 REFERENCE_CHUNK = 50_000  # paths per NumPy task: bounds the reference's memory

@@ -9,18 +9,27 @@ callback, or from ``distributed.as_completed`` on the tasks' futures. ``distribu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import dask
 from dask.callbacks import Callback
-from dask.delayed import Delayed
 
 from .accumulators import Accumulators
 from .errors import InputError
-from .run import OnDone, add_accumulators, add_into_accumulators, default_workers, tree_sum
+from .run import (
+    Backend,
+    OnDone,
+    add_accumulators,
+    add_into_accumulators,
+    default_workers,
+    plan_tasks,
+    run_plan,
+    tree_sum,
+)
+from .schedule import Schedule
 
 if TYPE_CHECKING:
     from dask_jobqueue.core import JobQueueCluster
@@ -42,21 +51,6 @@ JOBQUEUE_CLASSES = {
 
 class ClusterError(InputError):
     """Scheduler options or a cluster file that cannot be used."""
-
-
-class Backend(Protocol):
-    workers: int  # parallel workers (threads) the task plan is sized for
-    in_process: bool  # kernels run in this process's threads
-
-    def describe(self) -> dict[str, Any]: ...
-
-    def reduce(
-        self,
-        parts: Sequence[Delayed],
-        index: Mapping[str, int],
-        on_done: OnDone,
-        with_results: bool,
-    ) -> Accumulators: ...
 
 
 class LocalBackend:
@@ -247,3 +241,17 @@ def _jobqueue_backend(path: Path, jobs: int) -> Iterator[Backend]:
             client.close()
     finally:
         cluster.close()
+
+
+def run_accumulators(
+    schedule: Schedule,
+    n_paths: int,
+    seed: int,
+    block_size: int,
+    workers: int | None = None,
+    task_blocks: int | None = None,
+) -> Accumulators:
+    """Simulate ``n_paths`` paths on ``workers`` local threads and return their accumulators."""
+    backend = LocalBackend(workers or default_workers())
+    plan = plan_tasks(n_paths, block_size, backend.workers, task_blocks)
+    return run_plan(backend, schedule, seed, plan)

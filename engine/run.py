@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .rng import block_seeds, plan_blocks
 from .schedule import Schedule
 
 if TYPE_CHECKING:
-    from .cluster import Backend
+    from dask.delayed import Delayed
 
 MAX_BLOCKS_PER_TASK = 8  # caps the work lost per task and keeps the progress bar moving
 TASKS_PER_WORKER = 16  # enough tasks per worker that the last ones leave no core idle long
@@ -31,6 +31,23 @@ TASK_PREFIX = "simulate-blocks"
 
 Blocks = tuple[tuple[int, int], ...]  # ((block index, paths used), ...)
 OnDone = Callable[[int, Accumulators | None], None]
+
+
+class Backend(Protocol):
+    """Where the tasks of a plan run (implementations in ``engine.cluster``)."""
+
+    workers: int  # parallel workers (threads) the task plan is sized for
+    in_process: bool  # kernels run in this process's threads
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def reduce(
+        self,
+        parts: Sequence[Delayed],
+        index: Mapping[str, int],
+        on_done: OnDone,
+        with_results: bool,
+    ) -> Accumulators: ...
 
 
 def default_workers() -> int:
@@ -187,19 +204,3 @@ def run_plan(
 
 def _ignore(task: int, result: Accumulators | None) -> None:
     pass
-
-
-def run_accumulators(
-    schedule: Schedule,
-    n_paths: int,
-    seed: int,
-    block_size: int,
-    workers: int | None = None,
-    task_blocks: int | None = None,
-) -> Accumulators:
-    """Simulate ``n_paths`` paths on ``workers`` local threads and return their accumulators."""
-    from .cluster import LocalBackend
-
-    backend = LocalBackend(workers or default_workers())
-    plan = plan_tasks(n_paths, block_size, backend.workers, task_blocks)
-    return run_plan(backend, schedule, seed, plan)

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from engine.accumulators import Accumulators
+from engine.cluster import run_accumulators
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
 from engine.pipeline import simulate
-from engine.run import run_accumulators, tree_sum
+from engine.run import tree_sum
 from engine.schedule import build_schedule
 
 from .conftest import small
