@@ -117,9 +117,10 @@ def simulate_paths(
     the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros), ``near_hist``
     (uint16, ``hist``'s shape, zeros): the histogram counts go there first, a quarter of the
     memory, so the bins in use stay in cache; they are added to ``hist`` every NEAR_HIST_PATHS
-    paths and at the end. Compiled without
-    reference counting: it allocates nothing, and so the arrays it hands to inlined helpers
-    cost no atomic increment (a full memory barrier) on every day.
+    paths and at the end.
+
+    Compiled without reference counting: it allocates nothing, and so the arrays it hands to
+    inlined helpers cost no atomic increment (a full memory barrier) on every day.
     """
     n_paths = seeds.shape[0]
     n_days = day_float.shape[0]
