@@ -412,9 +412,10 @@ def simulate_paths(
     add_and_clear(near_hist, hist)
 
 
-def work_arrays(n_regimes, hist):
+def work_arrays(hist):
     """Fresh work arrays for ``simulate_paths`` (regime state and flags, event bits, scratch,
     near histogram) for counts ``hist`` of the shape (V, R, M, B)."""
+    n_regimes = hist.shape[1]
     return (
         np.zeros((n_regimes, N_REGIME_STATE)),
         np.zeros((n_regimes, N_REGIME_FLAGS), dtype=np.int64),
@@ -457,13 +458,9 @@ def _run(seeds, inputs_and_counts, recording, given):
     """``simulate_paths`` with fresh work arrays; its first-joint-month counts are summed over
     months into the cumulative joint counts."""
     *inputs, joint_cumulative_count, hist = inputs_and_counts
-    regime_params = inputs[_REGIME_PARAMS_ARG]
     joint_first_count = np.zeros_like(joint_cumulative_count)
     simulate_paths(
         seeds, *inputs, joint_first_count, hist, recording, given,
-        *work_arrays(regime_params.shape[0], hist),
+        *work_arrays(hist),
     )  # fmt: skip
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)
-
-
-_REGIME_PARAMS_ARG = 5  # position of regime_params in Schedule.kernel_inputs
