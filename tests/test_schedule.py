@@ -1,4 +1,5 @@
-"""The schedule's derived day columns the kernel relies on, and the kernel's compiled form."""
+"""The schedule's derived day columns the kernel relies on; the kernel's compiled form and its
+staged histogram counts."""
 
 import inspect
 
