@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
 
 MAX_BLOCKS_PER_TASK = 8  # caps the work lost per task and keeps the progress bar moving
-TASKS_PER_WORKER = 16  # enough tasks per worker that the last ones leave no core idle long
+TASKS_PER_WORKER = 64  # enough tasks per worker that the last ones leave a core idle briefly
 TASK_PREFIX = "simulate-blocks"
 
 Blocks = tuple[tuple[int, int], ...]  # ((block index, paths used), ...)
@@ -81,7 +81,10 @@ def simulate_blocks(
 
 def compile_kernels(schedule: Schedule) -> None:
     """Compile the path kernel for this schedule's array types (a run of zero paths)."""
-    simulate_blocks(schedule, seed=0, block_size=1, blocks=[(0, 0)])
+    from .accelerate import collector_paused
+
+    with collector_paused():
+        simulate_blocks(schedule, seed=0, block_size=1, blocks=[(0, 0)])
 
 
 def blocks_per_task(n_blocks: int, workers: int) -> int:

@@ -13,7 +13,7 @@ from scipy import stats
 
 from engine.kernels.random import next_u64, normal, uniform, ziggurat
 from engine.kernels.tables import student_t_table
-from engine.rng import block_seeds, plan_blocks
+from engine.rng import PATH_STREAM, WORDS_PER_PATH, block_seeds, plan_blocks
 
 N = 200_000
 TOL_SE = 4.0
@@ -144,6 +144,15 @@ def test_block_seeds_are_reproducible_and_distinct():
     assert not np.array_equal(a, block_seeds(11, 6, 64))
     assert not np.array_equal(a, block_seeds(12, 5, 64))
     assert len({tuple(row) for row in a}) == 64
+
+
+@pytest.mark.parametrize(
+    "seed, block, block_size", [(11, 5, 64), (0, 0, 1), (2**64 - 1, 123_456, 3), (7, 9, 2048)]
+)
+def test_block_seeds_are_numpys_seed_sequence_words(seed, block, block_size):
+    sequence = np.random.SeedSequence(seed, spawn_key=(PATH_STREAM, block))
+    expected = sequence.generate_state(block_size * WORDS_PER_PATH, dtype=np.uint64)
+    assert np.array_equal(block_seeds(seed, block, block_size), expected.reshape(block_size, -1))
 
 
 def test_partial_block_is_a_prefix_of_the_full_block():
