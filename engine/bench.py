@@ -61,12 +61,16 @@ def _best_of(repeats: int, func) -> float:
     return best
 
 
-def kernel_seconds(schedule: Schedule, config: Config, n_paths: int, workers: int) -> float:
-    """Wall time of the engine's run (dask threads, integer reduction) of ``n_paths`` paths."""
+def kernel_seconds(
+    schedule: Schedule, config: Config, n_paths: int, workers: int, repeats: int = 1
+) -> float:
+    """Wall time of the engine's run (dask threads, integer reduction) of ``n_paths`` paths, the
+    best of ``repeats``."""
     sim = config.simulation
     compile_kernels(schedule)
     return _best_of(
-        1, lambda: run_accumulators(schedule, n_paths, sim.seed, sim.block_size, workers=workers)
+        repeats,
+        lambda: run_accumulators(schedule, n_paths, sim.seed, sim.block_size, workers=workers),
     )
 
 
@@ -211,8 +215,9 @@ def run_benchmarks(
     figures.append(Figure("share of the ceiling", one_core / ceiling, "1", target=0.70, note=note))
 
     say("scaling")
-    one = kernel_seconds(schedule, config, small, 1)
-    two = kernel_seconds(schedule, config, small, 2)
+    # Best of 2: a run of under a second on one side of a ratio is at the mercy of one hiccup.
+    one = kernel_seconds(schedule, config, small, 1, repeats=2)
+    two = kernel_seconds(schedule, config, small, 2, repeats=2)
     figures.append(Figure("2-core scaling", one / two, "x", target=1.85,
                           note=f"{small:,} paths"))  # fmt: skip
 
