@@ -1,7 +1,5 @@
-"""Runs: identical counts however the work is split, prefix stability, plausible results, and
-the collector pause around compilation."""
+"""Runs: identical counts however the work is split, prefix stability, plausible results."""
 
-import gc
 import math
 import operator
 import threading
@@ -11,7 +9,6 @@ import dask
 import numpy as np
 import pytest
 
-from engine.accelerate import collector_paused
 from engine.accumulators import Accumulators
 from engine.cluster import run_accumulators
 from engine.diagnostics import trace_paths
@@ -159,17 +156,3 @@ def test_the_reduction_holds_few_partial_sums_however_many_tasks(lanes):
         assert total.n_paths == 0
         peaks.append(live["peak"])
     assert peaks[1] <= lanes + 4 and peaks[1] <= peaks[0] + 1, peaks
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_collector_paused_restores_the_collector_as_it_was(enabled):
-    (gc.enable if enabled else gc.disable)()
-    try:
-        with collector_paused():
-            assert not gc.isenabled()
-        assert gc.isenabled() == enabled
-        with pytest.raises(RuntimeError), collector_paused():
-            raise RuntimeError("a failed compilation")
-        assert gc.isenabled() == enabled
-    finally:
-        gc.enable()
