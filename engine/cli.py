@@ -98,11 +98,112 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--event", default="crisis", help="event of the printed table")
     merge.set_defaults(handler=_merge)
 
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the model's parameters to FRED / Treasury CSV files, write a config"
+    )
+    calibrate.add_argument(
+        "data_dir",
+        type=Path,
+        metavar="DATA_DIR",
+        help="folder of CSV files named as FRED and the Treasury serve them",
+    )
+    calibrate.add_argument(
+        "--until",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="use observations dated on or before DATE (YYYY-MM-DD)",
+    )
+    calibrate.add_argument(
+        "--out", required=True, type=Path, metavar="CONFIG", help="the config to write (TOML)"
+    )
+    calibrate.add_argument(
+        "--base",
+        type=Path,
+        metavar="CONFIG",
+        help="config whose values are kept where the data cannot give them "
+        "(default: the packaged default)",
+    )
+    calibrate.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    calibrate.set_defaults(handler=_calibrate)
+
+    backtest = sub.add_parser(
+        "backtest", help="forecast from a past date and score it against the months that followed"
+    )
+    backtest.add_argument("config", type=Path, metavar="CONFIG", help="TOML config")
+    backtest.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        metavar="DATA_DIR",
+        help="folder of FRED / Treasury CSV files",
+    )
+    backtest.add_argument(
+        "--start",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="first day forecast; the state comes from the data before it",
+    )
+    backtest.add_argument("--months", type=_count(1), default=12, help="months scored (12)")
+    backtest.add_argument(
+        "--regime",
+        help="regime of the config whose purchases are simulated "
+        "(default: the Fed's balance-sheet trend of the 6 months before the "
+        "start)",
+    )
+    backtest.add_argument("--paths", type=_count(1), help="number of paths (default: 20,000)")
+    backtest.add_argument("--seed", type=_count(0), help="root seed (overrides the config)")
+    backtest.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/backtest"),
+        metavar="DIR",
+        help="folder for backtest.json and the fan charts (out/backtest)",
+    )
+    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    backtest.set_defaults(handler=_backtest)
+
     report = sub.add_parser("report", help="print the table of a cube")
     report.add_argument("cube", type=Path, metavar="CUBE")
     report.add_argument("--event", default="crisis", help="event of the table (default: crisis)")
     report.set_defaults(handler=_report)
     return parser
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate.pipeline import calibrate, check_output
+
+    check_output(args.out, args.overwrite)  # before any fitting
+    started = time.perf_counter()
+    result = calibrate(args.data_dir, args.until, base=args.base, progress=_say)
+    result.write(args.out, command="rmp-risk " + shlex.join(args.argv))
+    print(result.table())
+    _say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest, check_out_dir
+
+    check_out_dir(args.out)  # before anything is simulated
+    result = backtest(
+        args.config, args.data, args.start, args.months, regime=args.regime, paths=args.paths,
+        seed=args.seed, progress=not args.quiet, say=_say,
+    )  # fmt: skip
+    result.write(args.out)
+    print(result.table())
+    _say(f"wrote {args.out / 'backtest.json'} and {len(result.figures)} fan charts")
+    return 0
 
 
 def _resolve_config(path: Path | None) -> Path:

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 import types
 import typing
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .kernels.layout import CURVE_FAMILIES
 
 DEFAULT_CONFIG_NAME = "default.toml"
 
@@ -143,10 +145,13 @@ class BankAssets:
 
 @dataclass(frozen=True)
 class DemandCurve:
+    """f(x) = alpha + beta h(x) for the shape h of ``family`` (``engine.curves``)."""
+
     alpha_bp: float
     beta_bp: float = bounded(ge=0)
     x0: float = bounded(gt=0, lt=1)
     lambda_: float = bounded(ge=0)
+    family: str = "exponential"
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,7 @@ class Srf:
     stigma_log_sd: float = bounded(ge=0)
     leak: float = bounded(ge=0, le=1)
     takeup_bn_per_bp: float = bounded(ge=0)
+    enabled: bool = True  # false: no SRF (before 2021-07-28), the spread has no ceiling
 
 
 @dataclass(frozen=True)
@@ -199,9 +205,9 @@ class Regime:
     """One RMP regime: monthly purchases in $bn and the rules that change them."""
 
     name: str
-    pace_bn: Uniform = bounded(ge=0)
+    pace_bn: Uniform  # negative: the balance sheet runs off (QT), as in a backtest before 2025-12
     weight: float | None = bounded(ge=0, default=None)
-    then_pace_bn: Uniform | None = bounded(ge=0, default=None)
+    then_pace_bn: Uniform | None = None
     switch_after_months: float | None = bounded(gt=0, default=None)
     react_above_bp: float | None = None
     react_add_bn: float | None = bounded(ge=0, default=None)
@@ -224,6 +230,42 @@ class Output:
     histograms: Histograms
 
 
+# The parameters a path may draw under ``[uncertainty]``: scalar floats that the kernel reads as
+# one number per path (not the period-end γ's, which enter through a per-day column, nor the
+# Student-t degrees of freedom, whose ziggurat tables are built once per run).
+UNCERTAIN_KEYS = (
+    "demand_curve.alpha_bp", "demand_curve.beta_bp", "demand_curve.x0", "demand_curve.lambda",
+    "spread.noise_ar", "spread.noise_sd0_bp", "spread.noise_sd1_bp", "spread.jump_p0",
+    "spread.jump_lambda", "spread.jump_mean_bp",
+    "srf.stigma_median_bp", "srf.stigma_log_sd", "srf.leak", "srf.takeup_bn_per_bp",
+    "effr.e0_bp", "effr.psi",
+)  # fmt: skip
+SYMMETRY_RTOL = 1e-9  # a covariance's |C[i][j] - C[j][i]| may reach this times its largest |C|
+PSD_RTOL = 1e-9  # its eigenvalues may fall this times its largest |eigenvalue| below zero
+
+
+@dataclass(frozen=True)
+class UncertaintyBlock:
+    """The estimate of one fitted block: its parameters ``keys`` (dotted config keys, one of
+    ``UNCERTAIN_KEYS``) are drawn per path from Normal(``mean``, ``covariance``), in the keys'
+    units. The draws are centred on ``mean``, not on the values elsewhere in the config (the
+    calibration writes both equal)."""
+
+    name: str
+    keys: tuple[str, ...]
+    mean: tuple[float, ...]
+    covariance: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Estimation risk. ``parameters``: each path draws the parameters of every ``block``
+    (``docs/uncertainty.md``); false (the default): every path uses the config's values."""
+
+    parameters: bool = False
+    block: tuple[UncertaintyBlock, ...] = ()
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole run: every parameter of the model, the regimes and the output grid."""
@@ -242,6 +284,7 @@ class Config:
     events: Events
     regimes: tuple[Regime, ...]
     output: Output
+    uncertainty: Uncertainty = Uncertainty()
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -277,6 +320,36 @@ class Config:
 
 
 # ---------------------------------------------------------------------------- loading
+
+
+def uncertain_key_field(key: str) -> dataclasses.Field:
+    """The schema field of a dotted ``UNCERTAIN_KEYS`` entry (its bounds in ``metadata``)."""
+    section, name = key.split(".")
+    owner = typing.get_type_hints(Config)[section]
+    return next(f for f in dataclasses.fields(owner) if _toml_key(f.name) == name)
+
+
+def uncertain_key_value(config: Config, key: str) -> float:
+    """The config's own value of a dotted ``UNCERTAIN_KEYS`` entry."""
+    section = getattr(config, key.split(".")[0])
+    return getattr(section, uncertain_key_field(key).name)
+
+
+def uncertain_key_bounds(key: str) -> tuple[float, float]:
+    """[lower, upper] a drawn value of ``key`` is clipped to: the schema's bounds, an open bound
+    replaced by the nearest float inside it (x0 in (0, 1): [5e-324, 1 - 1.1e-16]); ±inf where
+    the schema has none."""
+    meta = uncertain_key_field(key).metadata
+    lower, upper = -math.inf, math.inf
+    if meta.get("ge") is not None:
+        lower = float(meta["ge"])
+    if meta.get("gt") is not None:
+        lower = math.nextafter(float(meta["gt"]), math.inf)
+    if meta.get("le") is not None:
+        upper = float(meta["le"])
+    if meta.get("lt") is not None:
+        upper = math.nextafter(float(meta["lt"]), -math.inf)
+    return lower, upper
 
 
 def packaged_config_dir() -> Path:
@@ -458,6 +531,10 @@ def _convert(hint, value, key, source):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(source, key, f"expected an integer, got {value!r}")
         return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(source, key, f"expected true or false, got {value!r}")
+        return value
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(source, key, f"expected a string, got {value!r}")
@@ -524,6 +601,11 @@ def _check_consistency(config: Config) -> None:
                 raise ConfigError(src, "simulation.regimes", f"no regime named {name!r}")
         if len(set(chosen)) != len(chosen) or not chosen:
             raise ConfigError(src, "simulation.regimes", "must list distinct regime names")
+    family = config.demand_curve.family
+    if family not in CURVE_FAMILIES:
+        message = f"unknown family {family!r} (one of {', '.join(CURVE_FAMILIES)})"
+        raise ConfigError(src, "demand_curve.family", message)
+    _check_uncertainty(config)
     quantiles = config.output.quantiles
     if not quantiles or any(not 0 < q < 1 for q in quantiles):
         raise ConfigError(src, "output.quantiles", "must be a non-empty list of values in (0, 1)")
@@ -533,10 +615,64 @@ def _check_consistency(config: Config) -> None:
             raise ConfigError(src, f"output.histograms.{name}", "must be [low, width > 0]")
 
 
+def _check_uncertainty(config: Config) -> None:
+    src, uncertainty = config.source, config.uncertainty
+    if uncertainty.parameters and not uncertainty.block:
+        message = "true needs at least one [[uncertainty.block]]"
+        raise ConfigError(src, "uncertainty.parameters", message)
+    owner: dict[str, int] = {}
+    for i, block in enumerate(uncertainty.block):
+        key = f"uncertainty.block[{i}]"
+        if not block.keys:
+            raise ConfigError(src, f"{key}.keys", "must list at least one parameter")
+        for j, name in enumerate(block.keys):
+            if name not in UNCERTAIN_KEYS:
+                known = ", ".join(UNCERTAIN_KEYS)
+                message = f"{name!r} cannot be drawn per path (one of {known})"
+                raise ConfigError(src, f"{key}.keys[{j}]", message)
+            if name in owner:
+                message = f"{name!r} is already in uncertainty.block[{owner[name]}]"
+                raise ConfigError(src, f"{key}.keys[{j}]", message)
+            owner[name] = i
+        k = len(block.keys)
+        if len(block.mean) != k:
+            message = f"must have one value per key ({k}), got {len(block.mean)}"
+            raise ConfigError(src, f"{key}.mean", message)
+        for j, (name, value) in enumerate(zip(block.keys, block.mean, strict=True)):
+            if not math.isfinite(value):
+                raise ConfigError(src, f"{key}.mean[{j}]", f"must be finite, got {value}")
+            _checkbounded(uncertain_key_field(name), value, src, f"{key}.mean[{j}]")
+        if len(block.covariance) != k or any(len(row) != k for row in block.covariance):
+            message = f"must be {k}x{k}: a row and a column per key"
+            raise ConfigError(src, f"{key}.covariance", message)
+        _check_covariance(block.covariance, src, f"{key}.covariance")
+
+
+def _check_covariance(rows: tuple[tuple[float, ...], ...], src, key: str) -> None:
+    """A covariance must be finite, symmetric and positive semi-definite (``SYMMETRY_RTOL``,
+    ``PSD_RTOL``: eigenvalues of its symmetric part)."""
+    import numpy as np
+
+    c = np.array(rows, dtype=float)
+    if not np.isfinite(c).all():
+        raise ConfigError(src, key, "must hold finite numbers")
+    scale = np.abs(c).max()
+    asymmetry = np.abs(c - c.T).max()
+    if asymmetry > SYMMETRY_RTOL * scale:
+        message = f"must be symmetric: |C[i][j] - C[j][i]| reaches {asymmetry:.3g}"
+        raise ConfigError(src, key, f"{message} > {SYMMETRY_RTOL} x max |C|")
+    eigenvalues = np.linalg.eigvalsh(0.5 * (c + c.T))
+    if eigenvalues[0] < -PSD_RTOL * np.abs(eigenvalues).max():
+        message = f"must be positive semi-definite: eigenvalue {eigenvalues[0]:.3g}"
+        raise ConfigError(src, key, f"{message} < -{PSD_RTOL} x max |eigenvalue|")
+
+
 def _to_plain(value):
     if isinstance(value, Config):
         out = {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         out.pop("source")
+        if value.uncertainty == Uncertainty():
+            out.pop("uncertainty")  # off and empty: the JSON (and hash) of a config without it
         out["regimes"] = {r.name: _to_plain(r) for r in value.regimes}
         return out
     if isinstance(value, Uniform):
@@ -545,7 +681,8 @@ def _to_plain(value):
         return {
             _toml_key(f.name): _to_plain(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name != "name" and getattr(value, f.name) is not None
+            if not (f.name == "name" and isinstance(value, Regime))  # a regime's table key
+            and getattr(value, f.name) is not None
         }
     if isinstance(value, tuple):
         return [_to_plain(v) for v in value]

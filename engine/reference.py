@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .accumulators import Accumulators
+from .curves import shape as curve_shape
 from .kernels import layout as L
 from .schedule import Schedule
 
@@ -116,7 +117,7 @@ class ReferencePaths:
         base = p[L.P_OTHER_ASSETS] - currency - tga - other
         reserves = self.soma + base[:, None] - on_rrp
         gap = reserves / (self.bank[:, None] + reserves) - p[L.P_X0]
-        h = np.exp(-p[L.P_LAMBDA] * gap)
+        h = curve_shape(L.CURVE_FAMILIES[int(p[L.P_CURVE_FAMILY])], gap, p[L.P_LAMBDA], 0.0)
         eta = s[:, [L.S_SPREAD_NOISE]]
         self.noise = p[L.P_NOISE_AR] * self.noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
         latent = p[L.P_ALPHA] + (p[L.P_BETA] + sch.day_float[t, L.DF_GAMMA]) * h + self.noise

@@ -9,7 +9,8 @@ from functools import cached_property
 import numpy as np
 
 from .calendar import BusinessCalendar
-from .config import Config
+from .config import Config, uncertain_key_bounds
+from .curves import curve
 from .kernels import layout as L
 from .kernels.tables import student_t_table
 
@@ -29,8 +30,11 @@ class Schedule:
     params : float64 (N_PARAMS,); regime_params : float64 (R, N_REGIME_PARAMS)
     hist_grid : float64 (V, 2), [low, width] of each histogram
     t_tables : float64 (2, 3, N + 1), ziggurat tables of the two Student-t (``layout.TT_*``)
+    uncertainty : float64 (K, U_CHOL + K), the parameters each path draws (``layout.U_*``);
+        K = 0 unless ``[uncertainty] parameters = true``
     n_bins : int, histogram bins inside [low, low + n_bins * width)
     regime_names : tuple[str, ...]; regime_weights : float64 (R,), NaN where unweighted
+    uncertain_keys : tuple[str, ...], the dotted config keys of ``uncertainty``'s rows
     """
 
     calendar: BusinessCalendar
@@ -42,15 +46,17 @@ class Schedule:
     regime_params: np.ndarray
     hist_grid: np.ndarray
     t_tables: np.ndarray
+    uncertainty: np.ndarray
     n_bins: int
     regime_names: tuple[str, ...]
     regime_weights: np.ndarray
+    uncertain_keys: tuple[str, ...] = ()
 
     @cached_property
     def kernel_inputs(self) -> tuple[np.ndarray, ...]:
         """The read-only arguments of ``simulate_block`` after the seeds, in order."""
         return (self.day_float, self.day_int, self.cal_share, self.days_in_month, self.params,
-                self.regime_params, self.hist_grid, self.t_tables)  # fmt: skip
+                self.regime_params, self.hist_grid, self.t_tables, self.uncertainty)  # fmt: skip
 
 
 def build_schedule(config: Config) -> Schedule:
@@ -90,9 +96,11 @@ def build_schedule(config: Config) -> Schedule:
         regime_params=regime_params,
         hist_grid=hist_grid,
         t_tables=np.stack([student_t_table(df)[0] for df in t_dfs]),
+        uncertainty=uncertainty_table(config),
         n_bins=config.output.histogram_bins,
         regime_names=tuple(r.name for r in regimes),
         regime_weights=np.array([np.nan if r.weight is None else r.weight for r in regimes]),
+        uncertain_keys=uncertain_keys(config),
     )
     for value in vars(schedule).values():
         if isinstance(value, np.ndarray):
@@ -193,9 +201,10 @@ def _first_day_on_or_after(calendar: BusinessCalendar, day) -> int:
 
 def initial_spread(config: Config) -> float:
     """Spread (bp) on the demand curve at the initial reserve ratio, with no noise."""
-    curve, initial = config.demand_curve, config.initial
+    initial = config.initial
     ratio = initial.reserves_bn / initial.bank_assets_bn
-    return curve.alpha_bp + curve.beta_bp * math.exp(-curve.lambda_ * (ratio - curve.x0))
+    dc = config.demand_curve
+    return float(curve(dc.family, ratio, dc.alpha_bp, dc.beta_bp, dc.lambda_, dc.x0))
 
 
 def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
@@ -246,7 +255,7 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         L.P_JUMP_LOG_P0: _log_or_floor(c.spread.jump_p0),
         L.P_JUMP_LAMBDA: c.spread.jump_lambda,
         L.P_JUMP_MEAN: c.spread.jump_mean_bp,
-        L.P_SRF_RATE: c.srf.rate_above_iorb_bp,
+        L.P_SRF_RATE: c.srf.rate_above_iorb_bp if c.srf.enabled else math.inf,  # off: no ceiling
         L.P_STIGMA_LOG_MEDIAN: math.log(c.srf.stigma_median_bp),
         L.P_STIGMA_LOG_SD: c.srf.stigma_log_sd,
         L.P_SRF_LEAK: c.srf.leak,
@@ -278,6 +287,8 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         L.P_EV_QUIET_SRF_BELOW: min(ev.stress_srf_bn, ev.crisis_srf_bn),
         L.P_TGA_T_SCALE: math.sqrt((c.tga.t_df - 2.0) / c.tga.t_df),  # to unit variance
         L.P_NOISE_T_SCALE: math.sqrt((c.spread.noise_t_df - 2.0) / c.spread.noise_t_df),
+        L.P_CURVE_FAMILY: L.CURVE_FAMILIES.index(c.demand_curve.family),
+        L.P_RATIO0: ini.reserves_bn / ini.bank_assets_bn,
     }
     params = np.full(L.N_PARAMS, np.nan)
     for index, value in values.items():
@@ -292,6 +303,73 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
     if missing:
         raise AssertionError(f"kernel parameters not set: {missing}")
     return params
+
+
+# The kernel parameter of each ``config.UNCERTAIN_KEYS`` entry, and what the kernel stores.
+UNCERTAIN_PARAMS = {
+    "demand_curve.alpha_bp": (L.P_ALPHA, L.UT_IDENTITY),
+    "demand_curve.beta_bp": (L.P_BETA, L.UT_IDENTITY),
+    "demand_curve.x0": (L.P_X0, L.UT_IDENTITY),
+    "demand_curve.lambda": (L.P_LAMBDA, L.UT_IDENTITY),
+    "spread.noise_ar": (L.P_NOISE_AR, L.UT_IDENTITY),
+    "spread.noise_sd0_bp": (L.P_NOISE_SD0, L.UT_IDENTITY),
+    "spread.noise_sd1_bp": (L.P_NOISE_SD1, L.UT_IDENTITY),
+    "spread.jump_p0": (L.P_JUMP_LOG_P0, L.UT_LOG),
+    "spread.jump_lambda": (L.P_JUMP_LAMBDA, L.UT_IDENTITY),
+    "spread.jump_mean_bp": (L.P_JUMP_MEAN, L.UT_IDENTITY),
+    "srf.stigma_median_bp": (L.P_STIGMA_LOG_MEDIAN, L.UT_LOG),
+    "srf.stigma_log_sd": (L.P_STIGMA_LOG_SD, L.UT_IDENTITY),
+    "srf.leak": (L.P_SRF_LEAK, L.UT_IDENTITY),
+    "srf.takeup_bn_per_bp": (L.P_SRF_TAKEUP, L.UT_IDENTITY),
+    "effr.e0_bp": (L.P_EFFR_E0, L.UT_IDENTITY),
+    "effr.psi": (L.P_EFFR_PSI, L.UT_IDENTITY),
+}
+
+
+def uncertain_keys(config: Config) -> tuple[str, ...]:
+    """The dotted keys each path draws, in the kernel's order (the blocks' keys in turn); empty
+    unless ``[uncertainty] parameters = true``."""
+    uncertainty = config.uncertainty
+    if not uncertainty.parameters:
+        return ()
+    return tuple(key for block in uncertainty.block for key in block.keys)
+
+
+def uncertainty_table(config: Config) -> np.ndarray:
+    """The parameters each path draws: float64 (K, U_CHOL + K), columns ``layout.U_*``, a row
+    per key of ``uncertain_keys``; the Cholesky factor is block-diagonal (blocks independent)."""
+    keys = uncertain_keys(config)
+    table = np.zeros((len(keys), L.U_CHOL + len(keys)))
+    row = 0
+    for block in config.uncertainty.block if keys else ():
+        factor = covariance_factor(np.array(block.covariance, dtype=float))
+        first = L.U_CHOL + row
+        for i, (key, mean) in enumerate(zip(block.keys, block.mean, strict=True)):
+            index, transform = UNCERTAIN_PARAMS[key]
+            lower, upper = uncertain_key_bounds(key)
+            table[row, [L.U_PARAM, L.U_TRANSFORM, L.U_MEAN, L.U_LOWER, L.U_UPPER]] = (
+                index, transform, mean, lower, upper,
+            )  # fmt: skip
+            table[row, first : first + len(block.keys)] = factor[i]
+            row += 1
+    return table
+
+
+def covariance_factor(covariance: np.ndarray) -> np.ndarray:
+    """A lower-triangular L with L Lᵀ = ``covariance`` (K×K, symmetric positive semi-definite,
+    as the config checks): the Cholesky factor, or for a singular matrix the transposed R of
+    the QR decomposition of Λ^½ Vᵀ (covariance = V Λ Vᵀ, eigenvalues below 0 set to 0), with
+    a non-negative diagonal."""
+    symmetric = 0.5 * (covariance + covariance.T)
+    try:
+        return np.linalg.cholesky(symmetric)
+    except np.linalg.LinAlgError:
+        pass
+    eigenvalues, vectors = np.linalg.eigh(symmetric)
+    root = np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None] * vectors.T
+    upper = np.linalg.qr(root, mode="r")
+    signs = np.where(np.diag(upper) < 0.0, -1.0, 1.0)
+    return (signs[:, None] * upper).T
 
 
 def _log_or_floor(value: float) -> float:

@@ -8,14 +8,14 @@ import pytest
 from engine.cli import main
 from engine.io import open_cube
 
-from .conftest import DEFAULT_CONFIG, ROOT
+from .conftest import MODEL_CONFIG, ROOT
 
 
 @pytest.fixture
 def short_config(tmp_path):
     path = tmp_path / "short.toml"
     path.write_text(
-        f'base = "{DEFAULT_CONFIG}"\n'
+        f'base = "{MODEL_CONFIG}"\n'
         "[simulation]\nhorizon_months = 3  # months\n"
         "n_paths = 400  # paths\nblock_size = 64  # paths\n"
     )

@@ -5,8 +5,9 @@ import pytest
 
 from engine.calibrate.readers import initial_state
 from engine.config import ConfigError, Uniform, default_config_path, load_config
+from engine.kernels.layout import CURVE_FAMILIES
 
-from .conftest import DEFAULT_CONFIG
+from .conftest import MODEL_CONFIG, SHIPPED_DEFAULT
 
 
 def write(tmp_path, text, name="c.toml"):
@@ -15,8 +16,8 @@ def write(tmp_path, text, name="c.toml"):
     return path
 
 
-def test_default_config_loads(default_config):
-    c = default_config
+def test_judgement_config_loads(model_config):
+    c = model_config
     assert [r.name for r in c.regimes] == ["A", "B", "C", "D"]
     assert c.simulation.horizon_months == 24
     assert c.simulation.start.isoformat() == "2026-01-02"
@@ -27,50 +28,67 @@ def test_default_config_loads(default_config):
     assert c.demand_curve.lambda_ == 40.0
 
 
-def test_initial_state_matches_the_shipped_data(default_config):
+@pytest.mark.parametrize("path", [MODEL_CONFIG, SHIPPED_DEFAULT], ids=["judgement", "default"])
+def test_initial_state_matches_the_shipped_data(path):
     data = initial_state("2025-12-31")
-    ini = default_config.initial
+    ini = load_config(path).initial
     assert ini.reserves_bn == pytest.approx(data["reserves_bn"], rel=1e-12)
     assert ini.soma_bn + ini.other_assets_bn == pytest.approx(data["fed_assets_bn"], rel=1e-12)
     assert ini.tga_bn == pytest.approx(data["tga_bn"], rel=1e-12)
     assert ini.on_rrp_bn == pytest.approx(data["on_rrp_bn"], rel=1e-12)
-    assert ini.currency_bn == pytest.approx(data["currency_bn"], abs=0.005)  # rounded to $10mn
+    if path == MODEL_CONFIG:  # currency grown at 2%/yr from 2023-11 (calibration: its fit)
+        assert ini.currency_bn == pytest.approx(data["currency_bn"], abs=0.005)
 
 
-def test_every_number_in_the_default_config_has_a_comment():
+def test_shipped_default_is_calibrated():
+    """The shipped default is `rmp-risk calibrate`'s output on the shipped data."""
+    text = SHIPPED_DEFAULT.read_text()
+    config = load_config(SHIPPED_DEFAULT)
+    assert "rmp-risk calibrate engine/data --until 2025-12-31" in text
+    assert config.initial.as_of.isoformat() == "2025-12-31"
+    fitted = [line for line in text.splitlines() if "[F]" in line and "=" in line]
+    assert len(fitted) >= 30  # every block the data identify
+    for key in ("lambda", "noise_ar", "ar_coefficient", "growth_per_year"):
+        assert any(line.startswith(f"{key} =") for line in fitted), key
+    assert config.demand_curve.family in CURVE_FAMILIES
+    assert config.uncertainty is not None and config.uncertainty.block
+
+
+@pytest.mark.parametrize("path", [MODEL_CONFIG, SHIPPED_DEFAULT], ids=["judgement", "default"])
+def test_every_number_in_the_shipped_configs_has_a_comment(path):
     import re
 
-    for number, line in enumerate(DEFAULT_CONFIG.read_text().splitlines(), 1):
+    for number, line in enumerate(path.read_text().splitlines(), 1):
         code = line.split("#")[0]
         if re.search(r"=\s*[\[\-\d]", code) and "#" not in line:
-            raise AssertionError(f"default.toml:{number}: value without a unit/source comment")
+            raise AssertionError(f"{path.name}:{number}: value without a unit/source comment")
 
 
 def test_packaged_default_is_the_checkout_default():
-    assert default_config_path().resolve() == DEFAULT_CONFIG.resolve()
+    assert default_config_path().resolve() == SHIPPED_DEFAULT.resolve()
 
 
-def test_json_is_stable_and_complete(default_config):
-    again = load_config(DEFAULT_CONFIG)
-    assert again.sha256 == default_config.sha256
-    plain = json.loads(default_config.to_json())
+def test_json_is_stable_and_complete(model_config):
+    again = load_config(MODEL_CONFIG)
+    assert again.sha256 == model_config.sha256
+    plain = json.loads(model_config.to_json())
     assert plain["regimes"]["A"]["pace_bn"] == [20.0, 30.0]
     assert plain["demand_curve"]["lambda"] == 40.0
     assert "source" not in plain
 
 
-def test_overrides(default_config):
-    c = default_config.with_overrides(paths=10, seed=3)
+def test_overrides(model_config):
+    c = model_config.with_overrides(paths=10, seed=3)
     assert (c.simulation.n_paths, c.simulation.seed) == (10, 3)
-    assert c.sha256 != default_config.sha256
+    assert c.sha256 != model_config.sha256
     with pytest.raises(ConfigError, match="--paths"):
-        default_config.with_overrides(paths=-1)
+        model_config.with_overrides(paths=-1)
 
 
 def test_base_config_and_a_user_regime(tmp_path):
     path = write(
         tmp_path,
-        f'base = "{DEFAULT_CONFIG}"\n'
+        f'base = "{MODEL_CONFIG}"\n'
         "[simulation]\nn_paths = 500\nregimes = ['A', 'E']\n"
         "[regimes.E]\npace_bn = [50, 60]  # $bn/month\nweight = 0.1\n",
     )
@@ -126,7 +144,7 @@ def test_missing_and_malformed_files(tmp_path):
 
 
 def test_missing_section_in_a_standalone_file(tmp_path):
-    text = DEFAULT_CONFIG.read_text().replace("[srf]", "[srf_renamed]")
+    text = MODEL_CONFIG.read_text().replace("[srf]", "[srf_renamed]")
     with pytest.raises(ConfigError, match="srf_renamed: unknown key"):
         load_config(write(tmp_path, text))
 
@@ -138,6 +156,6 @@ def test_circular_base(tmp_path):
         load_config(tmp_path / "a.toml")
 
 
-def test_config_is_frozen(default_config):
+def test_config_is_frozen(model_config):
     with pytest.raises(dataclasses.FrozenInstanceError):
-        default_config.simulation.n_paths = 3
+        model_config.simulation.n_paths = 3

@@ -15,8 +15,8 @@ from .conftest import small
 
 
 @pytest.fixture(scope="module")
-def cube(default_config):
-    return simulate(small(default_config, months=6, paths=600), workers=1)
+def cube(model_config):
+    return simulate(small(model_config, months=6, paths=600), workers=1)
 
 
 def test_histogram_quantiles_match_numpy_within_a_bin():

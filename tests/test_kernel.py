@@ -16,7 +16,7 @@ from engine.kernels.paths import day_events
 from engine.reference import simulate_reference
 from engine.schedule import build_schedule
 
-from .conftest import ROOT, tweak, with_regimes
+from .conftest import MODEL_CONFIG, tweak, with_regimes
 
 # numba's exp/log and NumPy's may differ in the last bit, and the kernel adds the currency
 # terms in another order: daily values agree to ~1e-13 relative; we allow 1e-9.
@@ -37,18 +37,18 @@ def _assert_matches_reference(schedule, trace):
     assert counts.equals(trace.accumulators)
 
 
-def test_kernel_matches_reference_default(default_config):
-    _assert_matches_reference(*_trace(default_config))
+def test_kernel_matches_reference_default(model_config):
+    _assert_matches_reference(*_trace(model_config))
 
 
-def test_kernel_matches_reference_stressed(default_config):
+def test_kernel_matches_reference_stressed(model_config):
     """Scarce reserves, a debt-ceiling episode and loose thresholds exercise every branch."""
     config = tweak(
-        default_config,
+        model_config,
         **{
             "initial.reserves_bn": 2650.0,
             "tga.debt_ceiling.probability": 0.5,
-            "tga.debt_ceiling.start": default_config.simulation.start.replace(month=3),
+            "tga.debt_ceiling.start": model_config.simulation.start.replace(month=3),
             "events.crisis_bp": 15.0,
             "events.systemic_bp": 14.0,
             "on_rrp.refill_below_bp": 30.0,
@@ -61,9 +61,9 @@ def test_kernel_matches_reference_stressed(default_config):
     _assert_matches_reference(schedule, trace)
 
 
-def test_balance_sheet_identity_holds_exactly(default_schedule):
-    trace = trace_paths(default_schedule, 50, 1, 64)
-    p = default_schedule.params
+def test_balance_sheet_identity_holds_exactly(model_schedule):
+    trace = trace_paths(model_schedule, 50, 1, 64)
+    p = model_schedule.params
     # grouped as the kernel adds them: SOMA + (OA - C - TGA - OL) - ON RRP, then the SRF repo
     shared = p[L.P_OTHER_ASSETS] - trace["currency"] - trace["tga"] - trace["other_liabilities"]
     rebuilt = (trace["soma"] + shared - trace["on_rrp"]) + trace["srf"]
@@ -71,11 +71,11 @@ def test_balance_sheet_identity_holds_exactly(default_schedule):
     np.testing.assert_allclose(trace["ratio"], trace["reserves"] / trace["bank_assets"], rtol=1e-15)
 
 
-def test_purchases_follow_the_regime(default_config, default_schedule):
-    trace = trace_paths(default_schedule, 20, 1, 64)
-    month = default_schedule.day_int[:, L.DI_MONTH]
+def test_purchases_follow_the_regime(model_config, model_schedule):
+    trace = trace_paths(model_schedule, 20, 1, 64)
+    month = model_schedule.day_int[:, L.DI_MONTH]
     per_month = np.stack([trace["purchases"][:, month == m].sum(axis=1) for m in range(24)], 1)
-    names = default_schedule.regime_names
+    names = model_schedule.regime_names
     u = trace.path_draws[:, L.D_PACE_UNIFORM]
     a, b, c = names.index("A"), names.index("B"), names.index("C")
     np.testing.assert_allclose(
@@ -87,10 +87,10 @@ def test_purchases_follow_the_regime(default_config, default_schedule):
     np.testing.assert_allclose(per_month[crisis_free][:, :, c], 3.5, rtol=1e-12)
 
 
-def test_switch_mid_april_for_the_announced_path(default_schedule):
-    trace = trace_paths(default_schedule, 5, 1, 64)
-    d = default_schedule.regime_names.index("D")
-    days = default_schedule.calendar.days
+def test_switch_mid_april_for_the_announced_path(model_schedule):
+    trace = trace_paths(model_schedule, 5, 1, 64)
+    d = model_schedule.regime_names.index("D")
+    days = model_schedule.calendar.days
     daily = trace["purchases"][0, :, d]
     april = (days >= np.datetime64("2026-04-01")) & (days < np.datetime64("2026-05-01"))
     april_days = days[april]
@@ -100,9 +100,9 @@ def test_switch_mid_april_for_the_announced_path(default_schedule):
     assert rate[0] == pytest.approx(40.0 / april.sum())
 
 
-def test_reaction_adds_the_next_month(default_config):
+def test_reaction_adds_the_next_month(model_config):
     regime = Regime("R", Uniform(25.0, 25.0), react_above_bp=-100.0, react_add_bn=10.0)
-    config = with_regimes(default_config, regime)
+    config = with_regimes(model_config, regime)
     schedule, trace = _trace(config, n=10)
     month = schedule.day_int[:, L.DI_MONTH]
     per_month = np.stack([trace["purchases"][:, month == m, 0].sum(axis=1) for m in range(24)], 1)
@@ -110,9 +110,9 @@ def test_reaction_adds_the_next_month(default_config):
     np.testing.assert_allclose(per_month[:, 1:], 35.0, rtol=1e-12)  # always above -100bp
 
 
-def test_emergency_after_the_first_crisis(default_config):
+def test_emergency_after_the_first_crisis(model_config):
     regime = Regime("C", Uniform(3.5, 3.5), emergency_pace_bn=60.0, emergency_months=2)
-    config = with_regimes(tweak(default_config, **{"events.crisis_bp": 12.0}), regime)
+    config = with_regimes(tweak(model_config, **{"events.crisis_bp": 12.0}), regime)
     schedule, trace = _trace(config, n=50)
     month = schedule.day_int[:, L.DI_MONTH]
     dim = schedule.days_in_month
@@ -130,8 +130,8 @@ def test_emergency_after_the_first_crisis(default_config):
     assert checked >= 5
 
 
-def test_systemic_needs_consecutive_days(default_config):
-    config = tweak(default_config, **{"events.systemic_bp": 8.0, "events.systemic_days": 2})
+def test_systemic_needs_consecutive_days(model_config):
+    config = tweak(model_config, **{"events.systemic_bp": 8.0, "events.systemic_days": 2})
     _, trace = _trace(config, n=100)
     above = trace["spread"] >= 8.0
     expected = above.copy()
@@ -167,17 +167,17 @@ def _events(params, spread, srf, effr, ratio, reserves, run, month_end):
         ((0.0, 0.0, 0.0, 0.12, 2799.0, 0, False), {"scarce"}),
     ],
 )  # fmt: skip
-def test_event_tiers_on_hand_made_days(default_schedule, day, expected):
-    bits = _events(default_schedule.params, *day)
+def test_event_tiers_on_hand_made_days(model_schedule, day, expected):
+    bits = _events(model_schedule.params, *day)
     assert {name for e, name in enumerate(L.EVENT_NAMES) if bits >> e & 1} == expected
 
 
-def test_common_random_numbers_order_regimes_path_by_path(default_config):
+def test_common_random_numbers_order_regimes_path_by_path(model_config):
     """With the state-dependent feedbacks off (σ1 = 0, no RRP refill, no rules), a regime that
     buys more never has a higher spread or more event days, path by path, day by day."""
     regimes = [Regime(f"P{pace}", Uniform(pace, pace)) for pace in (0.0, 15.0, 30.0, 45.0)]
     config = with_regimes(
-        tweak(default_config, **{"spread.noise_sd1_bp": 0.0, "on_rrp.refill_bn_per_bp": 0.0}),
+        tweak(model_config, **{"spread.noise_sd1_bp": 0.0, "on_rrp.refill_bn_per_bp": 0.0}),
         *regimes,
     )
     _, trace = _trace(config, n=300)
@@ -191,7 +191,7 @@ def test_common_random_numbers_order_regimes_path_by_path(default_config):
     assert counts[0, L.E_TIGHT].sum() > counts[-1, L.E_TIGHT].sum()
 
 
-def test_interpreted_kernel_equals_compiled(default_schedule, tmp_path):
+def test_interpreted_kernel_equals_compiled(model_schedule, tmp_path):
     """The kernel run as plain Python (NUMBA_DISABLE_JIT=1) gives the same daily values."""
     script = textwrap.dedent(
         """
@@ -208,22 +208,22 @@ def test_interpreted_kernel_equals_compiled(default_schedule, tmp_path):
     out = tmp_path / "interpreted.npy"
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     subprocess.run(
-        [sys.executable, "-c", script, str(ROOT / "configs" / "default.toml"), str(out)],
+        [sys.executable, "-c", script, str(MODEL_CONFIG), str(out)],
         check=True, env=env, timeout=300,
     )  # fmt: skip
     interpreted = np.load(out)
-    compiled = trace_paths(default_schedule, 2, 5, 64).values
+    compiled = trace_paths(model_schedule, 2, 5, 64).values
     np.testing.assert_array_equal(interpreted, compiled)
 
 
-def test_replaying_recorded_draws_reproduces_the_counts(default_schedule):
+def test_replaying_recorded_draws_reproduces_the_counts(model_schedule):
     """The kernel's arithmetic fed the draws it recorded gives the same counts: the random
     stream and the model are separable (the benchmarks' ceiling relies on it)."""
     from engine.kernels.paths import replay_block
     from engine.run import empty_accumulators
 
-    trace = trace_paths(default_schedule, 100, 3, 64)
-    acc = empty_accumulators(default_schedule)
-    replay_block(trace.path_draws, trace.shocks, *default_schedule.kernel_inputs, *acc.arrays)
+    trace = trace_paths(model_schedule, 100, 3, 64)
+    acc = empty_accumulators(model_schedule)
+    replay_block(trace.path_draws, trace.shocks, *model_schedule.kernel_inputs, *acc.arrays)
     acc.n_paths = 100
     assert acc.equals(trace.accumulators)

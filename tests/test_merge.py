@@ -16,8 +16,8 @@ from .conftest import assert_same_cube, small, tweak, write_short_config
 
 
 @pytest.fixture(scope="module")
-def short(default_config):
-    return small(default_config, months=3, paths=300, block=64)
+def short(model_config):
+    return small(model_config, months=3, paths=300, block=64)
 
 
 @pytest.fixture(scope="module")

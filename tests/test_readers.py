@@ -6,12 +6,14 @@ import pytest
 
 from engine.calibrate.readers import (
     DATA_DIR,
+    PLAUSIBLE,
     UNITS,
     DataFileError,
     initial_state,
     read_dts_tga,
     read_fred,
 )
+from engine.errors import InputError
 
 DTS = DATA_DIR / "DTS_operating_cash_balance.csv"
 
@@ -160,3 +162,174 @@ def test_dts_with_bom(tmp_path, tga):
     path = tmp_path / "dts.csv"
     path.write_bytes(b"\xef\xbb\xbf" + DTS.read_bytes())
     pd.testing.assert_series_equal(read_dts_tga(path), tga)
+
+
+# Errors name the file and the line (header = line 1); units are checked per series.
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def raised(path) -> DataFileError:
+    with pytest.raises(DataFileError) as err:
+        read_fred(path)
+    assert "\n" not in str(err.value)
+    return err.value
+
+
+def test_data_file_error_is_input_error(tmp_path):
+    assert issubclass(DataFileError, InputError)
+    err = DataFileError(tmp_path / "X.csv", "bad thing", 7)
+    assert err.line == 7 and err.path == tmp_path / "X.csv"
+    assert str(err) == f"{tmp_path / 'X.csv'}:7: bad thing"
+    assert str(DataFileError(tmp_path, "no such folder")) == f"{tmp_path}: no such folder"
+
+
+def test_bad_date_names_line(tmp_path):
+    path = write(
+        tmp_path,
+        "WRESBAL.csv",
+        "observation_date,WRESBAL\n2024-01-03,3400000\n2024-01-10,3410000\n2024-13-17,3420000\n",
+    )
+    err = raised(path)
+    assert err.line == 4
+    assert str(err).startswith(f"{path}:4: bad date '2024-13-17'")
+
+
+def test_bad_date_on_a_missing_value_row(tmp_path):
+    err = raised(write(tmp_path, "X.csv", "DATE,X\n2024-01-02,1\n01/03/2024,.\n"))
+    assert err.line == 3
+
+
+def test_non_numeric_names_line(tmp_path):
+    path = write(tmp_path, "SOFR.csv", "DATE,SOFR\n2024-01-02,5.31\n2024-01-03,5.3l\n")
+    err = raised(path)
+    assert err.line == 3
+    assert str(err) == f"{path}:3: non-numeric SOFR '5.3l' on 2024-01-03"
+
+
+def test_blank_lines_keep_line_numbers(tmp_path):
+    err = raised(write(tmp_path, "X.csv", "DATE,X\n\n2024-01-02,1\n\n2024-01-03,n/a\n"))
+    assert err.line == 5
+
+
+def test_duplicate_date_with_different_values_names_line(tmp_path):
+    path = write(
+        tmp_path,
+        "RRPONTSYD.csv",
+        "DATE,RRPONTSYD\n2024-01-02,700.5\n2024-01-03,690\n2024-01-02,701.5\n",
+    )
+    err = raised(path)
+    assert err.line == 4
+    assert "2024-01-02 given twice" in str(err) and "line 2" in str(err)
+
+
+def test_exact_duplicates_dropped_and_dates_sorted(tmp_path):
+    path = write(
+        tmp_path,
+        "RRPONTSYD.csv",
+        "DATE,RRPONTSYD\n2024-01-04,3\n2024-01-02,1\n2024-01-04,3.0\n2024-01-03,2\n2024-01-02,1\n",
+    )
+    series = read_fred(path)
+    assert series.index.is_monotonic_increasing and series.index.is_unique
+    assert series.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_reserves_in_billions_is_a_units_error(tmp_path):
+    # WRESBAL is served in $ millions; 3,400 would be reserves of $3.4bn (a file in $ billions).
+    path = write(
+        tmp_path, "WRESBAL.csv", "observation_date,WRESBAL\n2024-01-03,3400.123\n2024-01-10,3410\n"
+    )
+    err = raised(path)
+    assert err.line == 2
+    assert "units contradict the series" in str(err)
+    assert "$ millions" in str(err)
+    assert str(err).startswith(f"{path}:2: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "units"),
+    [
+        ("SOFR", "531", "%"),  # basis points
+        ("RRPONTSYD", "700500", "$ billions"),  # $ millions
+        ("WALCL", "7700", "$ millions"),  # $ billions
+        ("WDTGAL", "750", "$ millions"),  # $ billions
+        ("TLAACBW027SBOG", "23500000", "$ billions"),  # $ millions
+        ("CURRCIR", "2327155", "$ billions"),  # $ millions
+    ],
+)
+def test_units_contradict_series(tmp_path, name, value, units):
+    path = write(tmp_path, f"{name}.csv", f"DATE,{name}\n2024-01-03,{value}\n")
+    err = raised(path)
+    assert err.line == 2
+    assert "units contradict the series" in str(err) and units in str(err)
+
+
+def test_units_checked_by_file_name_when_header_unknown(tmp_path):
+    path = write(tmp_path, "WRESBAL.csv", "DATE,VALUE\n2024-01-03,3400\n")
+    assert "units contradict" in str(raised(path))
+
+
+def test_every_plausible_range_has_units_and_shipped_files_pass():
+    assert set(PLAUSIBLE) <= set(UNITS)
+    for name in PLAUSIBLE:
+        path = DATA_DIR / f"{name}.csv"
+        if path.is_file():
+            low, high = PLAUSIBLE[name]
+            series = read_fred(path)
+            assert low <= series.min() and series.max() <= high, name
+    tga = read_dts_tga(DTS)
+    assert PLAUSIBLE["TGA"][0] <= tga.min() and tga.max() <= PLAUSIBLE["TGA"][1]
+
+
+@pytest.mark.parametrize("header", ["DATE", "observation_date", "Date"])
+def test_bom_with_each_date_header(tmp_path, header):
+    path = tmp_path / "SOFR.csv"
+    path.write_bytes(f"\ufeff{header},SOFR\r\n2024-01-02,5.31\r\n2024-01-03,.\r\n".encode())
+    series = read_fred(path)
+    assert series.to_dict() == {pd.Timestamp("2024-01-02"): 5.31}
+    assert series.name == "SOFR" and series.index.name == "date"
+
+
+def test_not_utf8_names_line(tmp_path):
+    path = tmp_path / "X.csv"
+    path.write_bytes(b"DATE,X\n2024-01-02,1\n2024-01-03,\xff\n")
+    assert raised(path).line == 3
+
+
+def test_field_count_names_line(tmp_path):
+    err = raised(write(tmp_path, "X.csv", "DATE,X\n2024-01-02,1\n2024-01-03,1,2\n"))
+    assert err.line == 3
+
+
+def test_empty_file(tmp_path):
+    assert "empty" in str(raised(write(tmp_path, "X.csv", "")))
+
+
+def test_dts_bad_balance_names_line(tmp_path):
+    header = "Record Date,Type of Account,Opening Balance Today\n"
+    rows = (
+        "2025-12-30,Treasury General Account (TGA) Opening Balance,800000\n"
+        "2025-12-30,Treasury General Account (TGA) Closing Balance,850000\n"
+        "2025-12-31,Treasury General Account (TGA) Opening Balance,850000\n"
+        "2025-12-31,Treasury General Account (TGA) Closing Balance,872,853\n"
+    )
+    path = write(tmp_path, "dts.csv", header + rows)
+    with pytest.raises(DataFileError) as err:
+        read_dts_tga(path)
+    assert err.value.line == 5  # an unquoted thousands separator adds a field
+    assert "4 fields where the header has 3" in str(err.value)
+    path = write(tmp_path, "dts.csv", header + rows.replace("872,853", "872.853"))
+    with pytest.raises(DataFileError, match=r"dts\.csv:5: .*units contradict"):
+        read_dts_tga(path)  # a balance in $ billions
+    path = write(tmp_path, "dts.csv", header + rows.replace("872,853", '"872,853"'))
+    with pytest.raises(DataFileError, match=r"dts\.csv:5: non-numeric"):
+        read_dts_tga(path)
+    path = write(tmp_path, "dts.csv", header + rows.replace("872,853", "872853"))
+    assert read_dts_tga(path).to_dict() == {
+        pd.Timestamp("2025-12-30"): 850_000.0,
+        pd.Timestamp("2025-12-31"): 872_853.0,
+    }

@@ -23,8 +23,8 @@ TOL_SE = 3.0
 
 
 @pytest.fixture(scope="module")
-def short_schedule(default_config):
-    return build_schedule(small(default_config, months=4))
+def short_schedule(model_config):
+    return build_schedule(small(model_config, months=4))
 
 
 @pytest.mark.parametrize(("workers", "task_blocks"), [(2, 1), (2, 3), (1, 2), (2, 100)])
@@ -48,10 +48,10 @@ def test_seed_and_block_size_change_the_paths(short_schedule):
     assert not a.equals(run_accumulators(short_schedule, 300, 4, 32))
 
 
-def test_more_buying_means_fewer_crises(default_config):
+def test_more_buying_means_fewer_crises(model_config):
     """Cumulative crisis odds over the horizon: C (3.5bn) > A (20–30bn) > B (45bn), each gap
     larger than TOL_SE paired standard errors (the regimes share paths)."""
-    ds = simulate(default_config, paths=20_000, seed=2026, workers=2)
+    ds = simulate(model_config, paths=20_000, seed=2026, workers=2)
     joint = ds.joint_cumulative_count.sel(event="crisis").isel(time=-1)
     n = int(ds.n_paths[0])
 
@@ -72,7 +72,7 @@ def test_more_buying_means_fewer_crises(default_config):
     assert L.EVENT_NAMES[L.E_CRISIS] == "crisis"
 
 
-def test_kernel_and_numpy_generator_agree_in_distribution(default_config):
+def test_kernel_and_numpy_generator_agree_in_distribution(model_config):
     """The kernel (its own xoshiro256+ and ziggurat variates) and the NumPy reference fed
     NumPy's generator are independent samples of one model: cumulative event probabilities and
     the share of paths below the kernel's median month-end reserves agree within TOL_SE
@@ -80,7 +80,7 @@ def test_kernel_and_numpy_generator_agree_in_distribution(default_config):
     from engine.cube import histogram_quantiles
     from engine.reference import numpy_accumulators
 
-    schedule = build_schedule(default_config)
+    schedule = build_schedule(model_config)
     n = 10_000
     kernel = run_accumulators(schedule, n, 11, 2048, workers=2)
     numpy = numpy_accumulators(schedule, n, 12)

@@ -10,8 +10,8 @@ from engine.kernels import layout as L
 from engine.run import compile_kernels
 
 
-def test_extra_draws_mark_spike_days_and_calendar_openings(default_schedule):
-    day_int = default_schedule.day_int
+def test_extra_draws_mark_spike_days_and_calendar_openings(model_schedule):
+    day_int = model_schedule.day_int
     extras = day_int[:, L.DI_EXTRA_DRAWS]
     spike = day_int[:, L.DI_RRP_SPIKE] != L.SPIKE_NONE
     assert np.array_equal(extras & L.EXTRA_SPIKE != 0, spike)
@@ -22,23 +22,23 @@ def test_extra_draws_mark_spike_days_and_calendar_openings(default_schedule):
     assert extras.max() < L.EXTRA_CAL << L.N_CAL  # no other bits
 
 
-def test_pace_change_days_are_month_starts_and_switch_days(default_schedule):
-    day_int = default_schedule.day_int
+def test_pace_change_days_are_month_starts_and_switch_days(model_schedule):
+    day_int = model_schedule.day_int
     change = np.flatnonzero(day_int[:, L.DI_PACE_CHANGE])
     month = day_int[:, L.DI_MONTH]
     starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
-    switches = default_schedule.regime_params[:, L.RP_SWITCH_DAY].astype(int)
+    switches = model_schedule.regime_params[:, L.RP_SWITCH_DAY].astype(int)
     switches = switches[switches < len(month)]
     assert len(switches) > 0  # regime D switches mid-April
     assert set(change) == set(starts) | set(switches)
 
 
-def test_run_kernel_makes_no_reference_count_changes(default_schedule):
+def test_run_kernel_makes_no_reference_count_changes(model_schedule):
     """Each reference count change is an atomic (a full barrier on x86): a run's kernel (no
     trace, no replay arguments) makes none."""
     from engine.kernels.paths import simulate_paths
 
-    compile_kernels(default_schedule)
+    compile_kernels(model_schedule)
     names = list(inspect.signature(simulate_paths.py_func).parameters)
     optional = names.index("recording"), names.index("given")
     run_signatures = [
@@ -50,7 +50,7 @@ def test_run_kernel_makes_no_reference_count_changes(default_schedule):
         assert "@NRT_incref" not in ir and "@NRT_decref" not in ir
 
 
-def test_histograms_count_past_the_uint16_staging_limit(default_config):
+def test_histograms_count_past_the_uint16_staging_limit(model_config):
     """The kernel stages histogram counts in uint16 and adds them in every NEAR_HIST_PATHS
     paths: one call with more paths than a uint16 holds still counts every path-month."""
     from engine.kernels.counts import NEAR_HIST_PATHS
@@ -63,7 +63,7 @@ def test_histograms_count_past_the_uint16_staging_limit(default_config):
 
     one_bin = (-1e12, 1e13)  # [low, width]: every value lands in the first bin
     config = tweak(
-        small(default_config, months=1),
+        small(model_config, months=1),
         **{f"output.histograms.{name}": one_bin for name in ("reserves_bn", "spread_bp",
                                                                "srf_bn", "tga_bn")},
     )  # fmt: skip

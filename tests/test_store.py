@@ -22,8 +22,8 @@ N_TASKS = 11  # 700 paths in blocks of 64, one block per task
 
 
 @pytest.fixture(scope="module")
-def short(default_config):
-    return small(default_config, months=3, paths=700, block=64)
+def short(model_config):
+    return small(model_config, months=3, paths=700, block=64)
 
 
 @pytest.fixture(scope="module")

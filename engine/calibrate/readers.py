@@ -1,32 +1,85 @@
 """Readers for the real-data calibration inputs in ``engine/data`` (see its README).
 
-Readers return series in the units of the source file (see `UNITS`); `initial_state`
-converts to the model's units ($ billions, basis points).
+Readers return series in the units of the source file (see `UNITS`); `initial_state` and
+`engine.calibrate.market.load_market_data` convert to the model's units ($ billions, basis
+points). Every value is checked against a plausible range for its series (`PLAUSIBLE`), so a file
+in the wrong units fails with the file and the line instead of scaling the model by 1,000.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from engine.errors import InputError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
+PERCENT = "%"
+MILLIONS = "$ millions"
+BILLIONS = "$ billions"
+
 UNITS: dict[str, str] = {
-    "SOFR": "%",
-    "IORB": "%",
-    "DFEDTARU": "%",
-    "DFEDTARL": "%",
-    "RRPONTSYD": "$ billions",
-    "WRESBAL": "$ millions",
-    "WALCL": "$ millions",
-    "TLAACBW027SBOG": "$ billions",
-    "CURRCIR": "$ billions",
-    "TGA": "$ millions",  # read_dts_tga
+    "SOFR": PERCENT,
+    "EFFR": PERCENT,
+    "IORB": PERCENT,
+    "IOER": PERCENT,
+    "DFEDTARU": PERCENT,
+    "DFEDTARL": PERCENT,
+    "RRPONTSYD": BILLIONS,
+    "RPONTSYD": BILLIONS,  # FRED's daily repo operations (the SRF from 2021-07-28)
+    "SRF": BILLIONS,  # engine/data/srf_takeup.csv
+    "WRESBAL": MILLIONS,
+    "WALCL": MILLIONS,
+    "WDTGAL": MILLIONS,  # TGA, Wednesday level (H.4.1)
+    "WTREGEN": MILLIONS,  # TGA, week average (H.4.1)
+    "TLAACBW027SBOG": BILLIONS,
+    "CURRCIR": BILLIONS,
+    "WCURCIR": BILLIONS,
+    "TGA": MILLIONS,  # read_dts_tga
+}
+
+# Plausible range of each series in its file's units (`UNITS`), wide enough for 2009-2030 and
+# narrow enough that the same data in the other unit ($ millions vs $ billions, % vs bp) falls
+# outside. Levels quoted are from the FRED / H.4.1 / DTS histories (shipped files in engine/data).
+_RATE_PCT = (-5.0, 30.0)  # fed funds peaked near 20% in 1981; a rate in bp (e.g. 390) is out
+_TGA_MN = (3_000.0, 5_000_000.0)  # $3bn (the pre-2008 target balance was ~$5bn) .. $5T; the TGA
+# has never reached $3T, so a file in $ billions (<= ~1,800 at the 2020 peak) is out
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "SOFR": _RATE_PCT,
+    "EFFR": _RATE_PCT,
+    "IORB": _RATE_PCT,
+    "IOER": _RATE_PCT,
+    "DFEDTARU": _RATE_PCT,
+    "DFEDTARL": _RATE_PCT,
+    # ON RRP $bn: 0 .. 2,554 (2022-12-30 peak); $5T cap; one day in $ millions exceeds it.
+    "RRPONTSYD": (0.0, 5_000.0),
+    # Repo operations / SRF $bn: 2019-20 operations and the 2025-12-31 record (74.6) are far below.
+    "RPONTSYD": (0.0, 5_000.0),
+    "SRF": (0.0, 5_000.0),
+    # Reserves $mn: ~$0.6T-0.9T in early 2009 .. $4.28T (2021-12); $20bn .. $20T. A file in
+    # $ billions (<= ~4,300) is out.
+    "WRESBAL": (20_000.0, 20_000_000.0),
+    # Fed total assets $mn: ~$1.9T (2009) .. $8.97T (2022-04); $0.5T .. $20T. $ billions is out.
+    "WALCL": (500_000.0, 20_000_000.0),
+    "WDTGAL": _TGA_MN,
+    "WTREGEN": _TGA_MN,
+    "TGA": _TGA_MN,
+    # Bank assets $bn: ~$0.7T (1973, FRED start) .. ~$25T (2025); $100bn .. $100T.
+    "TLAACBW027SBOG": (100.0, 100_000.0),
+    # Currency $bn: $3.7bn (1917-08, CURRCIR start) .. $2.34T (2023); $1bn .. $10T.
+    "CURRCIR": (1.0, 10_000.0),
+    "WCURCIR": (1.0, 10_000.0),
 }
 
 DATE_HEADERS = ("DATE", "observation_date", "Date")
+DATE_FORMAT = "%Y-%m-%d"
 MISSING = ("", ".")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 # Daily Treasury Statement, Table I, "Type of Account" rows.
 _DTS_OPENING_ROWS = (
@@ -40,42 +93,152 @@ _DTS_COLUMNS = ("Record Date", "Type of Account", "Opening Balance Today")
 CURRENCY_GROWTH = 0.02  # per year, 2025 growth of currency in circulation
 
 
-class DataFileError(ValueError):
-    """A data file is missing or cannot be read; ``str()`` names the file."""
+class DataFileError(InputError):
+    """A data file (or data folder) is missing or cannot be read.
 
-    def __init__(self, path: str | Path, message: str) -> None:
+    ``str()`` is one line, ``path: message`` or ``path:line: message``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder.
+    message : str
+        What is wrong.
+    line : int, optional
+        1-based line number in the file (the header is line 1).
+    """
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
         self.path = Path(path)
-        super().__init__(f"{self.path}: {message}")
+        self.line = line
+        self.reason = " ".join(str(message).split())
+        where = f"{self.path}:{line}" if line is not None else f"{self.path}"
+        super().__init__(f"{where}: {self.reason}")
 
 
 def _read_text_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV as stripped strings (BOM dropped, no NA conversion)."""
+    """Read a CSV as stripped strings (UTF-8, BOM dropped, no NA conversion).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per non-blank record, columns named by the header, indexed by the
+        record's 1-based line number in the file (``"line"``; the header is line 1).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFileError(path, "no such file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataFileError(path, f"not a readable CSV ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip())
-
-
-def _to_float(path: Path, dates: pd.Series, values: pd.Series, what: str) -> pd.Series:
-    """Parse ISO dates and numbers into a float Series indexed by "date"."""
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(path, f"cannot read ({exc.strerror})") from None
+    body = raw.removeprefix(UTF8_BOM)
     try:
-        index = pd.DatetimeIndex(pd.to_datetime(dates, format="%Y-%m-%d"), name="date")
-    except (ValueError, TypeError) as exc:
-        raise DataFileError(path, f"bad date in {what} ({exc})") from exc
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna()
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, "not UTF-8 text", body.count(b"\n", 0, exc.start) + 1) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for fields in reader:
+            line, start = start, reader.line_num + 1
+            if not any(f.strip() for f in fields):
+                continue
+            fields = [f.strip() for f in fields]
+            if header is None:
+                header = fields
+            elif len(fields) != len(header):
+                raise DataFileError(
+                    path, f"{len(fields)} fields where the header has {len(header)}", line
+                )
+            else:
+                rows.append(fields)
+                lines.append(line)
+    except csv.Error as exc:
+        raise DataFileError(path, f"not a readable CSV ({exc})", start) from None
+    if header is None:
+        raise DataFileError(path, "empty file")
+    return pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+
+
+def _first(mask: pd.Series) -> int:
+    """Line number (index label) of the first True in `mask`, by line."""
+    return int(mask[mask].index.min())
+
+
+def _to_float(
+    path: Path, dates: pd.Series, values: pd.Series, what: str, series: str | None = None
+) -> pd.Series:
+    """Parse ISO dates and numbers (indexed by line number) into a checked float Series.
+
+    Parameters
+    ----------
+    path : Path
+        The file, for messages.
+    dates, values : pandas.Series
+        Strings, indexed by line number, shape (n,).
+    what : str
+        The values' name, for messages.
+    series : str, optional
+        Key of `PLAUSIBLE` / `UNITS` to check the values' units against.
+
+    Returns
+    -------
+    pandas.Series
+        Float values sorted by date, one per date (exact duplicate rows dropped), missing
+        observations (``.`` or empty) dropped; DatetimeIndex named "date".
+
+    Raises
+    ------
+    DataFileError
+        Naming the line: a bad date, a non-numeric value, a value outside the series'
+        plausible range, or one date given twice with different values.
+    """
+    parsed = pd.to_datetime(dates, format=DATE_FORMAT, errors="coerce")
+    bad = parsed.isna()
     if bad.any():
-        row = bad.to_numpy().argmax()
-        raise DataFileError(path, f"non-numeric {what} {values.iloc[row]!r} on {dates.iloc[row]}")
-    series = pd.Series(numbers.to_numpy(dtype=float), index=index).sort_index()
-    if series.index.has_duplicates:
-        raise DataFileError(path, f"duplicate dates in {what}")
-    return series
+        line = _first(bad)
+        raise DataFileError(path, f"bad date {dates[line]!r} in {what} (expected YYYY-MM-DD)", line)
+    present = ~values.isin(MISSING)
+    values, parsed = values[present], parsed[present]
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        line = _first(bad)
+        raise DataFileError(path, f"non-numeric {what} {values[line]!r} on {dates[line]}", line)
+    if series in PLAUSIBLE:
+        low, high = PLAUSIBLE[series]
+        bad = (numbers < low) | (numbers > high)
+        if bad.any():
+            line = _first(bad)
+            units = UNITS[series]
+            raise DataFileError(
+                path,
+                f"{what} {values[line]} on {dates[line]} is outside {low:,.10g} to {high:,.10g} "
+                f"{units}: units contradict the series (expected {series} in {units})",
+                line,
+            )
+    frame = pd.DataFrame({"date": parsed, "value": numbers}).sort_values("date", kind="stable")
+    frame = frame.reset_index()  # columns line, date, value; same dates in line order
+    if frame["date"].duplicated().any():
+        by_date = frame.groupby("date")
+        first_value = by_date["value"].transform("first")
+        differs = frame["value"] != first_value
+        if differs.any():
+            row = frame[differs]["line"].idxmin()
+            line, other = int(frame.at[row, "line"]), int(by_date["line"].transform("first")[row])
+            raise DataFileError(
+                path,
+                f"date {dates[line]} given twice with different {what} values "
+                f"({values[line]} here, {first_value[row]:g} on line {other})",
+                line,
+            )
+        frame = frame.drop_duplicates("date")
+    index = pd.DatetimeIndex(frame["date"], name="date")
+    return pd.Series(frame["value"].to_numpy(dtype=float), index=index)
 
 
 def read_fred(path: str | Path) -> pd.Series:
@@ -97,8 +260,11 @@ def read_fred(path: str | Path) -> pd.Series:
     Raises
     ------
     DataFileError
-        Missing file, no recognised date column, more than one value column, or a
-        non-numeric value.
+        Missing file, no recognised date column, more than one value column; and,
+        naming the line, a bad date, a non-numeric value, a value outside the series'
+        plausible range in its `UNITS` (series id from the header, else the file name),
+        or a date given twice with different values. Unsorted dates are sorted and
+        exact duplicate rows dropped.
     """
     path = Path(path)
     frame = _read_text_csv(path)
@@ -109,8 +275,10 @@ def read_fred(path: str | Path) -> pd.Series:
     if len(value_cols) != 1:
         raise DataFileError(path, f"expected one value column, found {value_cols}")
     name = value_cols[0]
-    frame = frame[~frame[name].isin(MISSING)]
-    return _to_float(path, frame[date_col], frame[name], name).rename(name)
+    if not name:
+        raise DataFileError(path, "the value column has no header (series id)", 1)
+    series = name if name in PLAUSIBLE else path.stem if path.stem in PLAUSIBLE else None
+    return _to_float(path, frame[date_col], frame[name], name, series).rename(name)
 
 
 def read_dts_tga(path: str | Path) -> pd.Series:
@@ -126,6 +294,13 @@ def read_dts_tga(path: str | Path) -> pd.Series:
     pandas.Series
         Closing balance of the Treasury General Account, $ millions (float), one value
         per business day in the file, indexed by a DatetimeIndex named "date"; name "TGA".
+
+    Raises
+    ------
+    DataFileError
+        Missing file or columns, no TGA rows; and, naming the line, a bad date, a
+        non-numeric balance, a balance outside ``PLAUSIBLE["TGA"]`` ($ millions) or a
+        date with two different balances of one kind.
 
     Notes
     -----
@@ -152,8 +327,8 @@ def read_dts_tga(path: str | Path) -> pd.Series:
 
     opening_rows = kind.isin(_DTS_OPENING_ROWS)
     closing_rows = kind == _DTS_CLOSING_ROW
-    opening = _to_float(path, date[opening_rows], value[opening_rows], "TGA opening balance")
-    closing = _to_float(path, date[closing_rows], value[closing_rows], "TGA closing balance")
+    opening = _to_float(path, date[opening_rows], value[opening_rows], "TGA opening balance", "TGA")
+    closing = _to_float(path, date[closing_rows], value[closing_rows], "TGA closing balance", "TGA")
     if opening.empty and closing.empty:
         raise DataFileError(path, "no TGA balance rows")
 

@@ -36,6 +36,24 @@ def path_values(p, u, out):
 
 
 @jit(refcounted=False)
+def draw_parameters(state, uncertainty, theta):
+    """A path's drawn parameters (``layout.U_*``), after its N_PATH_DRAWS uniforms: K standard
+    normals z in turn, θ = mean + L z (L the lower Cholesky factor), clipped to [lower, upper],
+    into ``theta`` (float64 (K,), the keys' units). Returns the state. Out of line: once a path,
+    and only with ``[uncertainty] parameters = true``."""
+    n = uncertainty.shape[0]
+    for i in range(n):
+        theta[i] = uncertainty[i, L.U_MEAN]
+    for j in range(n):
+        z, state = normal(state)
+        for i in range(j, n):  # row i of L is zero right of i
+            theta[i] += uncertainty[i, L.U_CHOL + j] * z
+    for i in range(n):
+        theta[i] = min(max(theta[i], uncertainty[i, L.U_LOWER]), uncertainty[i, L.U_UPPER])
+    return state
+
+
+@jit(refcounted=False)
 def _extra_draws(state, mask, cal_uniform):
     """The draws of a day's ``layout.DI_EXTRA_DRAWS`` bitmask ``mask``, in this order: the
     RRP-spike normal, then a uniform for each calendar effect opening (into ``cal_uniform[k]``,

@@ -30,6 +30,11 @@ N_CAL = len(CAL_NAMES)
 TT_TGA = 0  # TGA innovations, tga.t_df degrees of freedom
 TT_SPREAD_NOISE = 1  # spread noise, spread.noise_t_df degrees of freedom
 
+# Demand-curve families (``params[P_CURVE_FAMILY]``): the shape h(x) of f(x) = α + β h(x), with
+# d = x − x0 and h(x0) = 1 (MODEL.md §4; the families of IMF WP 2023/179).
+CURVE_FAMILIES = ("exponential", "logistic", "double_exponential", "arctan")
+CURVE_EXPONENTIAL, CURVE_LOGISTIC, CURVE_DOUBLE_EXPONENTIAL, CURVE_ARCTAN = range(4)
+
 # Per-day float inputs, ``day_float[t, column]``.
 DF_TGA_ANCHOR = 0  # $bn, TGA anchor before any debt-ceiling episode
 DF_CURRENCY_SEASONAL = 1  # 1, day-on-day change of the log seasonal currency factor
@@ -68,6 +73,7 @@ _SCALARS = (
     "DC_PROBABILITY", "DC_START_DAY", "DC_DECLINE_DAYS", "DC_FLOOR_LO", "DC_FLOOR_HI",
     "DC_RESOLUTION_LO", "DC_RESOLUTION_HI", "DC_REBUILD_LO", "DC_REBUILD_HI",
     "SPREAD0", "EV_QUIET_BELOW", "EV_QUIET_SRF_BELOW", "TGA_T_SCALE", "NOISE_T_SCALE",
+    "CURVE_FAMILY", "RATIO0",
 )  # fmt: skip
 (
     P_SOMA0, P_OTHER_ASSETS, P_CURRENCY0, P_TGA0, P_OTHER_LIAB0, P_BANK_EX_RESERVES0,
@@ -87,7 +93,9 @@ _SCALARS = (
     P_DC_PROBABILITY, P_DC_START_DAY, P_DC_DECLINE_DAYS, P_DC_FLOOR_LO, P_DC_FLOOR_HI,
     P_DC_RESOLUTION_LO, P_DC_RESOLUTION_HI, P_DC_REBUILD_LO, P_DC_REBUILD_HI,
     P_SPREAD0, P_EV_QUIET_BELOW, P_EV_QUIET_SRF_BELOW, P_TGA_T_SCALE, P_NOISE_T_SCALE,
+    P_CURVE_FAMILY, P_RATIO0,
 ) = range(len(_SCALARS))  # fmt: skip
+# P_RATIO0: initial reserves / bank assets (1), where P_SPREAD0 sits on the demand curve
 P_CAL_LO = len(_SCALARS)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
 P_CAL_HI = P_CAL_LO + N_CAL  # high amount, $bn
 P_CAL_DECAY = P_CAL_HI + N_CAL  # daily decay factor 2**(-1/half_life), 1
@@ -98,6 +106,18 @@ PARAM_NAMES = (
     *(f"CAL_HI_{n}" for n in CAL_NAMES),
     *(f"CAL_DECAY_{n}" for n in CAL_NAMES),
 )
+
+# Parameters drawn per path (``[uncertainty] parameters = true``), a row per drawn parameter:
+# ``uncertainty[i, column]``, float64 (K, U_CHOL + K); K = 0 when off. θ = mean + Σ_j≤i
+# U_CHOL+j × z_j for the path's K standard normals z, clipped to [lower, upper], transformed
+# and written into ``params[U_PARAM]``.
+U_PARAM = 0  # index of the kernel parameter (``P_*``) it sets
+U_TRANSFORM = 1  # UT_IDENTITY: the kernel stores θ; UT_LOG: it stores log θ (-inf for 0)
+U_MEAN = 2  # the estimate, in the config key's units
+U_LOWER = 3  # clip bounds, the config schema's (±inf where it has none)
+U_UPPER = 4
+U_CHOL = 5  # U_CHOL + j: row i of the lower Cholesky factor of the covariance, column j
+UT_IDENTITY, UT_LOG = 0, 1
 
 # Per-regime parameters, ``regime_params[r, column]``.
 RP_PACE_LO = 0  # $bn/month

@@ -2,9 +2,9 @@
 
 ``simulate_paths`` is the kernel; its draws are in ``draws.py``, its monthly counting in
 ``counts.py``. Daily values never leave it in a run (``simulate_block``);
-``trace_block`` also writes every daily value, shock and per-path draw, for tests and
-diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of generating
-them. Each of the three compiles to its own machine code (its unused branches pruned).
+``trace_block`` also writes every daily value, shock, per-path draw and drawn parameter, for
+tests and diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of
+generating them. Each of the three compiles to its own machine code (its unused branches pruned).
 Array shapes: n paths, T business days, M months, R regimes, E events, V histograms,
 B = bins + 2 (under- and overflow).
 """
@@ -18,7 +18,8 @@ import numpy as np
 from ..accelerate import jit
 from . import layout as L
 from .counts import NEAR_HIST_PATHS, add_and_clear, count_month, histogram_bin
-from .draws import N_DAILY_NORMALS, draw_day, path_values
+from .curve import curve_shape
+from .draws import N_DAILY_NORMALS, draw_day, draw_parameters, path_values
 from .random import seed_state, uniform
 
 # Per-regime state of the kernel, a row per regime (its fields at fixed offsets from one base):
@@ -41,6 +42,7 @@ _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
 JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
+UNCERTAINTY_INPUT = 8  # position of ``uncertainty`` in ``Schedule.kernel_inputs``
 
 
 @jit
@@ -98,26 +100,48 @@ def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run,
 
 
 @jit(refcounted=False)
+def set_parameters(p, uncertainty, theta):
+    """Write a path's drawn parameters ``theta`` (float64 (K,), the config keys' units) into its
+    parameters ``p`` (float64 (N_PARAMS,)), as ``layout.U_TRANSFORM`` says, and the initial
+    spread, which depends on the demand curve's. Out of line: once a path."""
+    for i in range(uncertainty.shape[0]):
+        value = theta[i]
+        if uncertainty[i, L.U_TRANSFORM] == L.UT_LOG:
+            value = math.log(value) if value > 0.0 else -math.inf  # p0 = 0: no jumps
+        p[int(uncertainty[i, L.U_PARAM])] = value
+    gap = p[L.P_RATIO0] - p[L.P_X0]
+    h = curve_shape(int(p[L.P_CURVE_FAMILY]), p[L.P_LAMBDA], gap)
+    p[L.P_SPREAD0] = p[L.P_ALPHA] + p[L.P_BETA] * h
+
+
+@jit(refcounted=False)
 def simulate_paths(
     seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    event_count, event_days, first_event_count, joint_event_count, joint_first_count, hist,
-    recording, given, rs, rf, event_bits, scratch, near_hist,
+    uncertainty, event_count, event_days, first_event_count, joint_event_count, joint_first_count,
+    hist, recording, given, rs, rf, event_bits, scratch, near_hist, path_params, theta,
 ):  # fmt: skip
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
     month by which a pair of regimes has both had an event).
 
-    ``recording``: None, or the arrays (trace, shocks, path_draws) to fill with every daily
-    value, shock and per-path draw (``trace_block``); ``given``: None, or the draws (shocks,
-    path_draws) to use instead of generating them (``replay_block``). A None argument compiles
-    its branches away: a run's kernel holds neither.
+    ``recording``: None, or the arrays (trace, shocks, path_draws, parameter_draws) to fill
+    with every daily value, shock, per-path draw and drawn parameter (``trace_block``);
+    ``given``: None, or the draws (shocks, path_draws, parameter_draws) to use instead of
+    generating them (``replay_block``). A None argument compiles its branches away: a run's
+    kernel holds neither.
+
+    ``uncertainty`` (float64 (K, U_CHOL + K), ``layout.U_*``): the parameters each path draws,
+    after its per-path uniforms and before its first day, shared by every regime; K = 0: none
+    (no draw, the same stream).
 
     Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
     ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
     the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros), ``near_hist``
     (uint16, ``hist``'s shape, zeros): the histogram counts go there first, a quarter of the
     memory, so the bins in use stay in cache; they are added to ``hist`` every NEAR_HIST_PATHS
-    paths and at the end.
+    paths and at the end; ``path_params`` (float64 (N_PARAMS,)): the scalar parameters the
+    kernel reads, copied from ``params`` and overwritten per path with the drawn ones;
+    ``theta`` (float64 (N_PARAMS,), room for K): a path's drawn parameters.
 
     Compiled without reference counting: it allocates nothing, and so the arrays it hands to
     inlined helpers cost no atomic increment (a full memory barrier) on every day.
@@ -126,7 +150,10 @@ def simulate_paths(
     n_days = day_float.shape[0]
     n_regimes = regime_params.shape[0]
     n_bins = hist.shape[3] - 2
-    p = params
+    n_uncertain = uncertainty.shape[0]
+    for i in range(params.shape[0]):
+        path_params[i] = params[i]
+    p = path_params  # the kernel reads its parameters here alone (a path's drawn ones set in it)
     # Thresholds read on every regime-day, held in locals: array loads cannot be hoisted past
     # the kernel's stores.
     ev_systemic = p[L.P_EV_SYSTEMIC]
@@ -135,9 +162,8 @@ def simulate_paths(
     effr_top = p[L.P_EFFR_TOP]
     ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
     ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
-    noise_sd0 = p[L.P_NOISE_SD0]
-    noise_sd1 = p[L.P_NOISE_SD1]
     t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
+    family = int(p[L.P_CURVE_FAMILY])
 
     state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
     month_bits, ever_bits = event_bits[0], event_bits[1]
@@ -155,17 +181,32 @@ def simulate_paths(
         if given is not None:
             given_draws = given[1]
             draws = given_draws[path % given_draws.shape[0]]
+            if n_uncertain > 0:
+                given_theta = given[2]
+                given_row = given_theta[path % given_theta.shape[0]]
+                for i in range(n_uncertain):
+                    theta[i] = given_row[i]
         else:
             # Per-path draws, in a fixed order, shared by every regime (common random numbers).
             state = seed_state(seeds, path)
             for i in range(L.N_PATH_DRAWS):
                 path_uniforms[i], state = uniform(state)
+            if n_uncertain > 0:
+                state = draw_parameters(state, uncertainty, theta)
             draws = own_draws
             path_values(p, path_uniforms, draws)
             if recording is not None:
                 recorded_draws = recording[2]
                 for i in range(L.N_PATH_DRAWS):
                     recorded_draws[path, i] = draws[i]
+        if n_uncertain > 0:
+            set_parameters(p, uncertainty, theta)
+            if recording is not None:
+                recorded_theta = recording[3]
+                for i in range(n_uncertain):
+                    recorded_theta[path, i] = theta[i]
+        noise_sd0 = p[L.P_NOISE_SD0]  # read once a path: they may be drawn
+        noise_sd1 = p[L.P_NOISE_SD1]
         u_pace = draws[L.D_PACE_UNIFORM]
         u_then = draws[L.D_THEN_UNIFORM]
         currency_growth = draws[L.D_CURRENCY_GROWTH]
@@ -292,7 +333,7 @@ def simulate_paths(
                 rs[r, RS_GAP] = gap
                 jump_bound = max(jump_bound, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
             for r in range(n_regimes):
-                rs[r, RS_H] = math.exp(-p[L.P_LAMBDA] * rs[r, RS_GAP])
+                rs[r, RS_H] = curve_shape(family, p[L.P_LAMBDA], rs[r, RS_GAP])
             # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
             # As log u ≥ 1 - 1/u, on most days 1 - 1/u shows that no regime jumps; log u is
             # then not needed, and 0 (above every log probability) stands in for it.
@@ -414,7 +455,8 @@ def simulate_paths(
 
 def work_arrays(hist):
     """Fresh work arrays for ``simulate_paths`` (regime state and flags, event bits, scratch,
-    near histogram) for counts ``hist`` of the shape (V, R, M, B)."""
+    near histogram, a path's parameters and its drawn ones) for counts ``hist`` of the shape
+    (V, R, M, B)."""
     n_regimes = hist.shape[1]
     return (
         np.zeros((n_regimes, N_REGIME_STATE)),
@@ -422,6 +464,8 @@ def work_arrays(hist):
         np.zeros((2, n_regimes), dtype=np.int64),
         np.zeros(N_SCRATCH),
         np.zeros(hist.shape, dtype=np.uint16),
+        np.zeros(L.N_PARAMS),
+        np.zeros(L.N_PARAMS),  # a parameter is drawn at most once: K ≤ N_PARAMS
     )
 
 
@@ -432,26 +476,41 @@ def simulate_block(seeds, *inputs_and_counts):
     schedule's inputs, in ``Schedule.kernel_inputs`` order (day_float float64 (T, N_DAY_FLOAT),
     day_int int64 (T, N_DAY_INT), cal_share float64 (T, N_CAL), days_in_month int64 (M,),
     params float64 (N_PARAMS,), regime_params float64 (R, N_REGIME_PARAMS), hist_grid float64
-    (V, 2), t_tables float64 (2, 3, N + 1)), then the counts added to, in ``Accumulators``
+    (V, 2), t_tables float64 (2, 3, N + 1), uncertainty float64 (K, U_CHOL + K)), then the
+    counts added to, in ``Accumulators``
     order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B)).
     """
     _run(seeds, inputs_and_counts, None, None)
 
 
 def trace_block(seeds, *args):
-    """``simulate_block`` whose last three arguments receive every daily value (``trace``,
-    float64 (n, T, R, N_TRACE)), every shared shock (``shocks``, float64 (n, T, N_SHOCKS)) and
-    the per-path draws (``path_draws``, float64 (n, N_PATH_DRAWS))."""
-    *inputs_and_counts, trace, shocks, path_draws = args
-    _run(seeds, inputs_and_counts, (trace, shocks, path_draws), None)
+    """``simulate_block`` whose last four arguments receive every daily value (``trace``,
+    float64 (n, T, R, N_TRACE)), every shared shock (``shocks``, float64 (n, T, N_SHOCKS)),
+    the per-path draws (``path_draws``, float64 (n, N_PATH_DRAWS)) and the drawn parameters
+    (``parameter_draws``, float64 (n, K), the config keys' units, as clipped)."""
+    *inputs_and_counts, trace, shocks, path_draws, parameter_draws = args
+    _run(seeds, inputs_and_counts, (trace, shocks, path_draws, parameter_draws), None)
 
 
-def replay_block(path_draws, shocks, *inputs_and_counts):
+def replay_block(path_draws, shocks, *inputs_and_counts, parameter_draws=None):
     """``simulate_block`` with the random draws given instead of generated: path i uses
-    ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)) and ``shocks[i % len]``
-    (float64 (., T, N_SHOCKS)). Runs ``path_draws.shape[0]`` paths."""
+    ``path_draws[i % len(path_draws)]`` (float64 (., N_PATH_DRAWS)), ``shocks[i % len]``
+    (float64 (., T, N_SHOCKS)) and, where the schedule draws K > 0 parameters,
+    ``parameter_draws[i % len]`` (float64 (., K), required then). Runs
+    ``path_draws.shape[0]`` paths."""
+    n_uncertain = inputs_and_counts[UNCERTAINTY_INPUT].shape[0]
+    if parameter_draws is None:
+        if n_uncertain > 0:
+            raise ValueError(f"the schedule draws {n_uncertain} parameters: give parameter_draws")
+        parameter_draws = np.zeros((1, 0))
+    elif (
+        parameter_draws.ndim != 2
+        or parameter_draws.shape[1] != n_uncertain
+        or not len(parameter_draws)
+    ):
+        raise ValueError(f"parameter_draws must be (n, {n_uncertain}), got {parameter_draws.shape}")
     no_seeds = np.zeros((path_draws.shape[0], 4), dtype=np.uint64)
-    _run(no_seeds, inputs_and_counts, None, (shocks, path_draws))
+    _run(no_seeds, inputs_and_counts, None, (shocks, path_draws, parameter_draws))
 
 
 def _run(seeds, inputs_and_counts, recording, given):

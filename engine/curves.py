@@ -1,0 +1,39 @@
+"""The reserve-demand curve families in NumPy: f(x) = α + β h(x), x = reserves / bank assets.
+
+Every family's shape h is normalised to h(x0) = 1 and falls as x rises (d = x − x0, λ ≥ 0):
+
+- ``exponential``: h = exp(−λd) (MODEL.md §4's form)
+- ``logistic``: h = 2 / (1 + exp(λd))
+- ``double_exponential``: h = exp(1 − exp(λd))
+- ``arctan``: h = 1 − (2/π) arctan(λd)
+
+The kernels compute the same formulas (``engine.kernels.curve``); calibration fits them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels.layout import CURVE_FAMILIES
+
+EXP_ARGUMENT_MAX = 700.0  # 1, largest argument of exp that stays finite in float64 (e^709.8)
+
+
+def shape(family: str, x, lam: float, x0: float) -> np.ndarray:
+    """h(x) of ``family`` (1), elementwise over ``x`` (any shape)."""
+    d = np.asarray(x, dtype=float) - x0
+    with np.errstate(over="ignore"):
+        if family == "exponential":
+            return np.exp(-lam * d)
+        if family == "logistic":
+            return 2.0 / (1.0 + np.exp(np.minimum(lam * d, EXP_ARGUMENT_MAX)))
+        if family == "double_exponential":
+            return np.exp(1.0 - np.exp(np.minimum(lam * d, EXP_ARGUMENT_MAX)))
+        if family == "arctan":
+            return 1.0 - (2.0 / np.pi) * np.arctan(lam * d)
+    raise ValueError(f"unknown demand-curve family {family!r} (one of {CURVE_FAMILIES})")
+
+
+def curve(family: str, x, alpha: float, beta: float, lam: float, x0: float) -> np.ndarray:
+    """f(x) = α + β h(x) in bp, elementwise over ``x``."""
+    return alpha + beta * shape(family, x, lam, x0)
