@@ -16,21 +16,22 @@ import numpy as np
 
 from .kernels.layout import CURVE_FAMILIES
 
-EXP_ARGUMENT_MAX = 700.0  # 1, largest argument of exp that stays finite in float64 (e^709.8)
+EXP_ARGUMENT_MAX = 700.0  # 1, largest exponent kept: exp(709.8) overflows float64
 
 
 def shape(family: str, x, lam: float, x0: float) -> np.ndarray:
-    """h(x) of ``family`` (1), elementwise over ``x`` (any shape)."""
-    d = np.asarray(x, dtype=float) - x0
-    with np.errstate(over="ignore"):
-        if family == "exponential":
-            return np.exp(-lam * d)
-        if family == "logistic":
-            return 2.0 / (1.0 + np.exp(np.minimum(lam * d, EXP_ARGUMENT_MAX)))
-        if family == "double_exponential":
-            return np.exp(1.0 - np.exp(np.minimum(lam * d, EXP_ARGUMENT_MAX)))
-        if family == "arctan":
-            return 1.0 - (2.0 / np.pi) * np.arctan(lam * d)
+    """h(x) of ``family`` (1), elementwise over ``x`` (any shape); exponents are clipped to
+    ±`EXP_ARGUMENT_MAX`."""
+    d = lam * (np.asarray(x, dtype=float) - x0)
+    clipped = np.clip(d, -EXP_ARGUMENT_MAX, EXP_ARGUMENT_MAX)
+    if family == "exponential":
+        return np.exp(-clipped)
+    if family == "logistic":
+        return 2.0 / (1.0 + np.exp(clipped))
+    if family == "double_exponential":
+        return np.exp(1.0 - np.exp(clipped))
+    if family == "arctan":
+        return 1.0 - (2.0 / np.pi) * np.arctan(d)
     raise ValueError(f"unknown demand-curve family {family!r} (one of {CURVE_FAMILIES})")
 
 

@@ -71,13 +71,16 @@ def test_shapes_are_normalised_decreasing_and_finite():
         dc.shape("cubic", x, 1.0, 0.1)
 
 
-def test_shapes_match_the_engine_curves():
-    curves = pytest.importorskip("engine.curves")
+def test_the_kernel_computes_the_fitted_shapes():
+    """The numba kernel's h(x) (``engine.kernels.curve``) is the fitted curve's, every family."""
+    from engine.kernels import layout as L
+    from engine.kernels.curve import curve_shape
+
     x = np.linspace(0.05, 0.25, 101)
     for family in dc.FAMILIES:
-        np.testing.assert_allclose(
-            dc.shape(family, x, 55.0, 0.12), curves.shape(family, x, 55.0, 0.12), rtol=1e-12
-        )
+        code = L.CURVE_FAMILIES.index(family)
+        kernel = np.array([curve_shape(code, 55.0, xi - 0.12) for xi in x])
+        np.testing.assert_allclose(kernel, dc.shape(family, x, 55.0, 0.12), rtol=1e-12)
 
 
 @pytest.mark.parametrize("family", dc.FAMILIES)

@@ -8,10 +8,10 @@ h(x0) = 1 and decreasing in x; the curve is f(x) = α + β h(x), in bp (MODEL.md
 - ``double_exponential``: h = exp(1 − exp(λd))
 - ``arctan``: h = 1 − (2/π) arctan(λd)
 
-The kernel computes the same formulas (``engine.kernels.curve``). The curve is fitted to weekly
-pairs (`weekly_curve_sample`): the week-average reserve ratio and the mean spread of the week's
-ordinary days, by robust nonlinear least squares (`fit_family`); the family is chosen by
-rolling-origin out-of-sample error (`select_family`).
+The formulas are ``engine.curves`` (the kernel's: ``engine.kernels.curve``). The curve is fitted
+to weekly pairs (`weekly_curve_sample`): the week-average reserve ratio and the mean spread of
+the week's ordinary days, by robust nonlinear least squares (`fit_family`); the family is chosen
+by rolling-origin out-of-sample error (`select_family`).
 
 In the exponential family x0 is not identified: β exp(−λ(x − x0)) = β e^{λx0} e^{−λx}, so x0
 only rescales β. It is held at a reference value there (`X0_REFERENCE`), and β is the curve's
@@ -30,12 +30,13 @@ import statsmodels.api as sm
 from scipy.optimize import least_squares
 
 from engine.calendar import BusinessCalendar
+from engine.curves import EXP_ARGUMENT_MAX, curve, shape
+from engine.kernels.layout import CURVE_FAMILIES
 
-FAMILIES: tuple[str, ...] = ("exponential", "logistic", "double_exponential", "arctan")
+FAMILIES: tuple[str, ...] = CURVE_FAMILIES
 PARAMS: tuple[str, ...] = ("alpha_bp", "beta_bp", "x0", "lambda")
 CONFIG_KEYS: tuple[str, ...] = tuple(f"demand_curve.{p}" for p in PARAMS)
 
-EXP_ARGUMENT_MAX = 700.0  # 1, largest exponent kept; exp(709.8) overflows float64
 X0_REFERENCE = 0.12  # 1, x0 of the exponential family [Afonso et al., NY Fed SR 1019: 12–13%]
 LAMBDA_MAX = 500.0  # 1, upper bound of λ: h falls by e^-5 over 1 point of the ratio [J]
 X0_MARGIN = 1e-4  # 1, x0 is bounded to (X0_MARGIN, 1 − X0_MARGIN)
@@ -49,35 +50,6 @@ MIN_TRAIN_WEEKS = 26  # weeks, fewest observations a rolling-origin fit is made 
 WEEK_END = "W-WED"  # H.4.1 weeks run Thursday to Wednesday (WRESBAL is their average) [C]
 
 
-def shape(family: str, x, lam: float, x0: float) -> np.ndarray:
-    """Shape h(x) of ``family`` (1), normalised to h(x0) = 1.
-
-    Parameters
-    ----------
-    family : str
-        One of `FAMILIES`.
-    x : array_like
-        Reserve ratio (1), any shape.
-    lam, x0 : float
-        Steepness λ ≥ 0 (1) and knee x0 (1).
-
-    Returns
-    -------
-    numpy.ndarray
-        float64, the shape of ``x``. Exponents are clipped to ±`EXP_ARGUMENT_MAX`.
-    """
-    d = lam * (np.asarray(x, dtype=float) - x0)
-    if family == "exponential":
-        return np.exp(np.clip(-d, -EXP_ARGUMENT_MAX, EXP_ARGUMENT_MAX))
-    if family == "logistic":
-        return 2.0 / (1.0 + np.exp(np.clip(d, -EXP_ARGUMENT_MAX, EXP_ARGUMENT_MAX)))
-    if family == "double_exponential":
-        return np.exp(1.0 - np.exp(np.clip(d, -EXP_ARGUMENT_MAX, EXP_ARGUMENT_MAX)))
-    if family == "arctan":
-        return 1.0 - (2.0 / np.pi) * np.arctan(d)
-    raise ValueError(f"unknown demand-curve family {family!r} (one of {FAMILIES})")
-
-
 def _shape_slope(family: str, u: np.ndarray, h: np.ndarray) -> np.ndarray:
     """dh/du of ``family`` at u = λ(x − x0), given h there (for the fit's Jacobian)."""
     if family == "exponential":
@@ -87,11 +59,6 @@ def _shape_slope(family: str, u: np.ndarray, h: np.ndarray) -> np.ndarray:
     if family == "double_exponential":
         return -np.exp(np.clip(u, -EXP_ARGUMENT_MAX, np.log(EXP_ARGUMENT_MAX))) * h
     return -(2.0 / np.pi) / (1.0 + u**2)
-
-
-def curve(family: str, x, alpha: float, beta: float, lam: float, x0: float) -> np.ndarray:
-    """Demand curve f(x) = α + β h(x) in bp, elementwise over the ratio ``x`` (1)."""
-    return alpha + beta * shape(family, x, lam, x0)
 
 
 @dataclass(frozen=True)

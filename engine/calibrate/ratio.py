@@ -21,8 +21,10 @@ def daily_reserves(
     ON RRP deviations from their week's means. Days of weeks without a reserves figure are
     left out. Returns a Series indexed by day (DatetimeIndex "date")."""
     days = pd.DatetimeIndex(days)
-    drains = (tga_daily.reindex(days.union(tga_daily.index)).ffill()
-              + on_rrp_daily.reindex(days.union(on_rrp_daily.index)).ffill()).reindex(days)
+    drains = (
+        tga_daily.reindex(days.union(tga_daily.index)).ffill()
+        + on_rrp_daily.reindex(days.union(on_rrp_daily.index)).ffill()
+    ).reindex(days)
     week = days.to_period(WEEK)
     deviation = drains - drains.groupby(week).transform("mean")
     weekly = reserves_weekly.copy()
