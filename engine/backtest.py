@@ -151,7 +151,7 @@ def _bridged_bank_assets(
     if market.reserves_bn is not None:
         dates = market.reserves_bn.index.union(dates)
     dated = (config.initial.as_of, config.initial.bank_assets_bn)
-    values, rule = bridged(series, dates, dated, growth)
+    values, rule = bridged(series, dates, dated, growth, market.until)
     values.attrs["rule"] = rule
     notes.append(f"bank assets: {rule}")
     return values

@@ -26,6 +26,9 @@ from .errors import InputError
 from .kernels.layout import CURVE_FAMILIES
 
 DEFAULT_CONFIG_NAME = "default.toml"
+T_DF_MAX = 20.0  # 1, largest Student-t degrees of freedom: the kernel's exact tail sampler (a
+#   Pareto envelope) needs ~1,000 tries a tail draw at 20 and millions at 30; at 20 the t is
+#   already close to a normal
 
 
 class ConfigError(InputError):
@@ -115,7 +118,7 @@ class Tga:
     anchor_bn: tuple[float, ...]
     ar_coefficient: float = bounded(ge=0, lt=1)
     daily_sd_bn: float = bounded(ge=0)
-    t_df: float = bounded(gt=2)
+    t_df: float = bounded(gt=2, le=T_DF_MAX)
     calendar: TgaCalendar
     debt_ceiling: DebtCeiling
 
@@ -163,7 +166,7 @@ class Spread:
     noise_ar: float = bounded(ge=0, lt=1)
     noise_sd0_bp: float = bounded(ge=0)
     noise_sd1_bp: float = bounded(ge=0)
-    noise_t_df: float = bounded(gt=2)
+    noise_t_df: float = bounded(gt=2, le=T_DF_MAX)
     jump_p0: float = bounded(ge=0, le=1)
     jump_lambda: float = bounded(ge=0)
     jump_mean_bp: float = bounded(ge=0)

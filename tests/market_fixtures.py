@@ -44,8 +44,8 @@ def _ioer(days: pd.DatetimeIndex) -> pd.Series:
 
 def _path(days: pd.DatetimeIndex, knots: dict[str, float]) -> np.ndarray:
     """Piecewise-linear interpolation through (ISO date, level) knots, shape (len(days),)."""
-    x = pd.DatetimeIndex(list(knots)).asi8
-    return np.interp(days.asi8, x, list(knots.values()))
+    x = pd.DatetimeIndex(list(knots)).as_unit("ns").asi8
+    return np.interp(pd.DatetimeIndex(days).as_unit("ns").asi8, x, list(knots.values()))
 
 
 def _write(folder: Path, name: str, header: str, days, values, decimals: int) -> None:

@@ -69,17 +69,6 @@ def _last_years(series: pd.Series, years: int) -> pd.Series:
     return series[series.index > series.index[-1] - pd.DateOffset(years=years)]
 
 
-def _log_trend(level: pd.Series, extra: pd.DataFrame | None = None):
-    """OLS of log level on a constant, time in years and ``extra`` columns, HAC s.e.
-    Returns the statsmodels results (parameter "years" is the continuous growth per year)."""
-    years = (level.index - level.index[0]).days.to_numpy() / DAYS_PER_YEAR
-    x = pd.DataFrame({"const": 1.0, "years": years}, index=level.index)
-    if extra is not None:
-        x = x.join(extra)
-    lags = _hac_lags(len(level))
-    return sm.OLS(np.log(level), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-
-
 def _periods_per_year(weekly: bool) -> float:
     return DAYS_PER_YEAR / 7.0 if weekly else 12.0
 
@@ -94,14 +83,6 @@ def _changes_fit(sample: pd.Series, extra: pd.DataFrame | None = None):
     return sm.OLS(np.log(sample).diff().iloc[1:], x.iloc[1:]).fit(
         cov_type="HAC", cov_kwds={"maxlags": lags}
     )
-
-
-def _drift_note(changes, weekly: bool) -> str:
-    """The growth from the log changes, for comparison: under a random walk with drift the
-    trend's HAC s.e. is far too small (about 6× on simulated currency)."""
-    per_year = _periods_per_year(weekly)
-    growth, se = per_year * changes.params["const"], per_year * changes.bse["const"]
-    return f" (from the mean log change: {growth:.4f} ± {se:.4f} s.e.)"
 
 
 def _trend_sample(
@@ -154,7 +135,7 @@ def fit_currency(
     Returns
     -------
     StepResult
-        Growth: OLS of log level on time (HAC s.e.), range = slope ± Z_95 s.e. Peak and daily
+        Growth: mean log change (HAC s.e.), range = estimate ± Z_95 s.e. Peak and daily
         sd: OLS of the log changes on a constant and the change of the kernel's December shape
         (its random-walk form; HAC s.e.): peak = shape coefficient × last level; daily sd from
         the MAD of the residual changes.
@@ -166,10 +147,13 @@ def fit_currency(
         return sample
     weekly = _is_weekly(sample)
     unit = "week" if weekly else "month"
-    trend = _log_trend(sample)
-    growth, growth_se = float(trend.params["years"]), float(trend.bse["years"])
     period, n = period_of(sample.index), len(sample)
     seasonal = _changes_fit(sample, _december_shape(sample.index, weekly).to_frame())
+    # Growth of a random walk with drift (the kernel's currency): the mean log change per period
+    # × periods per year, HAC s.e. (a log-level trend's s.e. is several times too small here).
+    per_year = _periods_per_year(weekly)
+    growth = per_year * float(seasonal.params["const"])
+    growth_se = per_year * float(seasonal.bse["const"])
     last_level = float(sample.iloc[-1])
     peak = float(seasonal.params["december"]) * last_level
     peak_se = float(seasonal.bse["december"]) * last_level
@@ -182,9 +166,9 @@ def fit_currency(
     )
     fitted = [
         Fitted(keys[0], ci_range(growth, growth_se), growth_se,
-               f"OLS of log level on time, HAC({_hac_lags(n)}) s.e., {n} {unit}s, R² "
-               f"{trend.rsquared:.3f}; {growth:.4f} ± {Z_95:.2f} s.e."
-               f"{_drift_note(seasonal, weekly)}", period, name, n),
+               f"mean {unit}ly log change × {per_year:.4g} (random walk with drift), "
+               f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; {growth:.4f} ± {Z_95:.2f} s.e.",
+               period, name, n - 1),
         Fitted(keys[1], peak, peak_se,
                f"OLS of {unit}ly log changes on the change of the December shape, "
                f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; coefficient × last level "
@@ -200,13 +184,14 @@ def fit_currency(
 def fit_bank_assets(
     bank_assets_bn: pd.Series, *, series: str | None = None, years: int = TREND_YEARS
 ) -> StepResult:
-    """Fit ``bank_assets.growth_per_year`` (range): log-linear trend over the last ``years``
-    years, OLS with HAC s.e., range = slope ± Z_95 s.e.
+    """Fit ``bank_assets.growth_per_year`` (range): the mean log change (a random walk with
+    drift) over the last ``years`` years, HAC s.e., range = estimate ± Z_95 s.e.
 
     Parameters
     ----------
     bank_assets_bn : pandas.Series
-        Total assets of commercial banks, $bn (weekly TLAACBW027SBOG).
+        Bank assets other than reserves, $bn, weekly (the kernel grows these; total assets,
+        TLAACBW027SBOG, where no reserves series covers the same weeks).
     series : str, optional
         Series name for the records (default: the Series' name).
     years : int
@@ -217,13 +202,16 @@ def fit_bank_assets(
     sample = _trend_sample(bank_assets_bn, name, [key], years)
     if isinstance(sample, StepResult):
         return sample
-    fit = _log_trend(sample)
-    growth, se = float(fit.params["years"]), float(fit.bse["years"])
-    note = _drift_note(_changes_fit(sample), _is_weekly(sample))
+    weekly = _is_weekly(sample)
+    changes = _changes_fit(sample)
+    per_year = _periods_per_year(weekly)
+    growth, se = per_year * float(changes.params["const"]), per_year * float(changes.bse["const"])
     period, n = period_of(sample.index), len(sample)
-    what = (f"OLS of log level on time over the last {years} years "
-            f"({period[0]} → {period[1]}), HAC({_hac_lags(n)}) s.e., {n} obs, "
-            f"R² {fit.rsquared:.3f}; {growth:.4f} ± {Z_95:.2f} s.e.{note}")  # fmt: skip
+    what = (
+        f"mean log change × {per_year:.4g} (random walk with drift) over the last {years} years "
+        f"({period[0]} → {period[1]}), HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; "
+        f"{growth:.4f} ± {Z_95:.2f} s.e."
+    )
     return StepResult(fitted=[Fitted(key, ci_range(growth, se), se, what, period, name, n)])
 
 

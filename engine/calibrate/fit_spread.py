@@ -60,6 +60,7 @@ from statsmodels.tools.numdiff import approx_hess3
 
 from engine.calendar import business_days
 
+from ..config import T_DF_MAX
 from .demand_curve import CONFIG_KEYS, PARAMS, CurveFit, Selection, calendar_flags
 from .fitted import Fitted, FittedBlock, Kept, StepResult
 
@@ -70,10 +71,9 @@ HAC_MAXLAGS = 5  # business days (one week), Newey–West lags of the γ regress
 WEEK_AVERAGE_CENTRE = pd.Timedelta(days=3)  # a Thursday–Wednesday average sits on the Sunday
 RHO_BOUNDS = (0.0, 0.999)  # 1, AR(1) coefficient searched in (the config's [0, 1))
 SD0_MIN_BP = 1e-3  # bp, σ0 lower bound (keeps the innovation scale positive)
-DF_BOUNDS = (3.0, 200.0)  # 1, Student-t degrees of freedom searched in [J: from MODEL.md's t(3):
-#   whole-bp quotes and the 2021–23 ON RRP floor drive a free ν to the variance's edge, 2]
-#   whole-bp quotes and the 2021–23 ON RRP floor drive the free ν to the variance's edge, 2]
-DF_STARTS = (3.0, 8.0, 30.0)  # 1, starting ν of the likelihood maximisation [J]
+DF_BOUNDS = (3.0, T_DF_MAX)  # 1, Student-t degrees of freedom searched in [J: from the model's
+#   t(3): whole-bp quotes and the 2021–23 ON RRP floor drive a free ν to the variance's edge, 2]
+DF_STARTS = (3.0, 8.0, 18.0)  # 1, starting ν of the likelihood maximisation [J]
 MAX_JUMP_ROUNDS = 6  # rounds of (GLS, noise fit, jump flags) until the jump days repeat [J]
 SPREAD_QUOTE_STEP_BP = 1.0  # bp, SOFR and IORB are published to 0.01% [C: FRED SOFR, IORB]
 

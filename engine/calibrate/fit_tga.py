@@ -19,7 +19,7 @@ from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..calendar import BusinessCalendar
-from ..config import Config
+from ..config import T_DF_MAX, Config
 from ..kernels import layout as L
 from ..schedule import tga_calendar_effects
 from .fitted import Fitted, FittedBlock, Kept, StepResult
@@ -95,8 +95,9 @@ def fit_t_df(z: np.ndarray) -> tuple[float, float | None, str]:
     Returns
     -------
     (df, stderr, statistic)
-        ``df`` clipped to > T_DF_FLOOR; ``stderr`` from the inverse numerical Hessian of the
-        log-likelihood in (df, scale), None when it is not positive definite or df is clipped.
+        ``df`` clipped to [T_DF_FLOOR, T_DF_MAX]; ``stderr`` from the inverse numerical Hessian
+        of the log-likelihood in (df, scale), None when it is not positive definite or df is
+        clipped.
     """
     df, _, scale = stats.t.fit(z, floc=0.0)
 
@@ -111,6 +112,9 @@ def fit_t_df(z: np.ndarray) -> tuple[float, float | None, str]:
     if df <= T_DF_FLOOR:
         statistic += f", df {df:.3g} clipped to {T_DF_FLOOR}"
         df, stderr = T_DF_FLOOR, None
+    elif df > T_DF_MAX:
+        statistic += f", df {df:.3g} capped at {T_DF_MAX:g} (the config's largest)"
+        df, stderr = T_DF_MAX, None
     return float(df), stderr, statistic
 
 

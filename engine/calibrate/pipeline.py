@@ -25,7 +25,7 @@ from .demand_curve import select_family, weekly_curve_sample
 from .fit_balance import fit_bank_assets, fit_currency, fit_on_rrp, fit_tga
 from .fit_spread import curve_result, daily_ratio, fit_effr, fit_spread
 from .fit_srf import fit_srf, srf_available
-from .fitted import Fitted, FittedBlock, Kept, StepResult
+from .fitted import FittedBlock, Kept, StepResult
 from .market import MarketData, load_market_data
 from .ratio import daily_ratio_from_drains
 from .state import bridged, first_business_day_after, initial_state, mid, tga_anchors
@@ -52,7 +52,10 @@ TABLE_ORDER = (
     "output",
     "uncertainty",
 )
+CONFIG_FILE_MODE = 0o644  # a written config is readable by all, as an editor would leave it
 UNIT_MAX_CHARS = 24  # a base comment's head this short is its unit ("$bn per bp of excess")
+MIN_EX_RESERVES_YEARS = 3  # years of weeks with both bank assets and reserves for the growth of
+#   bank assets other than reserves; fewer: total assets stand in [J]
 MIN_CURVE_WEEKS = 26  # weeks of (ratio, spread) pairs below which the curve is kept [J]
 
 
@@ -94,6 +97,7 @@ class Calibration:
         Stated rules applied (bridging of series that stop early, TGA anchors, SRF switch).
     """
 
+    data_dir: Path
     base_path: Path
     until: dt.date
     market: MarketData
@@ -119,6 +123,7 @@ class Calibration:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
+            os.chmod(tmp, CONFIG_FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -127,7 +132,7 @@ class Calibration:
     def table(self) -> str:
         """What was fitted (value, s.e., method), what was kept and why, and the curves."""
         lines = [
-            f"calibrated to {self.until} from {self.market_dir_label}",
+            f"calibrated to {self.until} from {len(self.market.sources)} series in {self.data_dir}",
             f"{'key':<42}{'value':>22}{'s.e.':>11}  method",
         ]
         for fit in self.result.fitted:
@@ -150,10 +155,6 @@ class Calibration:
             lines.append("rules applied:")
             lines += [f"  {rule}" for rule in self.rules]
         return "\n".join(lines)
-
-    @property
-    def market_dir_label(self) -> str:
-        return ", ".join(sorted(self.market.sources))
 
 
 def _unit(base_comment: str | None) -> str:
@@ -263,7 +264,15 @@ def calibrate(
     values = _assemble(base_config, market, result, spread_fit, srf_on, rules)
     config = from_mapping(_as_dates(values), source=f"calibrated from {data_dir}")
     return Calibration(
-        base_path, market.until.date(), market, config, values, result, curves, rules
+        Path(data_dir),
+        base_path,
+        market.until.date(),
+        market,
+        config,
+        values,
+        result,
+        curves,
+        rules,
     )
 
 
@@ -283,12 +292,24 @@ def _balance_sheet(market: MarketData, base: Config) -> StepResult:
     else:
         out.kept.append(Kept("on_rrp.base_bn", market.missing["on_rrp_bn"]))
     if market.bank_assets_bn is not None:
-        out.extend(
-            fit_bank_assets(market.bank_assets_bn, years=BANK_ASSETS_YEARS, series="TLAACBW027SBOG")
-        )
+        series, label = _bank_assets_ex_reserves(market)
+        out.extend(fit_bank_assets(series, years=BANK_ASSETS_YEARS, series=label))
     else:
         out.kept.append(Kept("bank_assets.growth_per_year", market.missing["bank_assets_bn"]))
     return out
+
+
+def _bank_assets_ex_reserves(market: MarketData) -> tuple[pd.Series, str]:
+    """Bank assets other than reserves ($bn, weekly: what the kernel grows) where WRESBAL covers
+    at least ``MIN_EX_RESERVES_YEARS`` of the same weeks; else total assets, and a label that
+    says which."""
+    total = market.bank_assets_bn
+    if market.reserves_bn is not None:
+        reserves = market.reserves_bn.reindex(total.index)
+        ex = (total - reserves).dropna()
+        if len(ex) and (ex.index[-1] - ex.index[0]).days >= MIN_EX_RESERVES_YEARS * 365.25:
+            return ex.rename("bank assets − reserves"), "TLAACBW027SBOG − WRESBAL"
+    return total, "TLAACBW027SBOG (total assets: WRESBAL does not cover the same years)"
 
 
 def _fitted_mid(result: StepResult, key: str, fallback) -> float:
@@ -309,7 +330,7 @@ def _bank_assets_on(
     if market.reserves_bn is not None:
         dates = market.reserves_bn.index.union(dates)
     dated = (base.initial.as_of, base.initial.bank_assets_bn)
-    values, rule = bridged(market.bank_assets_bn, dates, dated, growth)
+    values, rule = bridged(market.bank_assets_bn, dates, dated, growth, market.until)
     values.attrs["rule"] = rule
     rules.append(f"bank assets: {rule}")
     return values
@@ -323,7 +344,7 @@ def _daily_ratio(
     days = market.spread_bp.index
     if market.tga_daily and market.on_rrp_bn is not None:
         dated = (base.initial.as_of, base.initial.bank_assets_bn)
-        bank, _ = bridged(market.bank_assets_bn, days, dated, growth)
+        bank, _ = bridged(market.bank_assets_bn, days, dated, growth, market.until)
         ratio = daily_ratio_from_drains(
             market.reserves_bn, market.tga_bn, market.on_rrp_bn, bank, days
         )
@@ -485,4 +506,4 @@ def _header(cal: Calibration, command: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Calibration", "CalibrationError", "Fitted", "calibrate", "check_output"]
+__all__ = ["Calibration", "CalibrationError", "calibrate", "check_output"]

@@ -26,25 +26,31 @@ def _last(series: pd.Series) -> tuple[pd.Timestamp, float]:
     return series.index[-1], float(series.iloc[-1])
 
 
+def _ns(index) -> np.ndarray:
+    """Nanoseconds since the epoch of a DatetimeIndex of any unit, float64."""
+    return pd.DatetimeIndex(index).as_unit("ns").asi8.astype(float)
+
+
 def bridged(
     series: pd.Series,
     dates: pd.DatetimeIndex,
     dated_value: tuple[dt.date, float] | None,
     growth_per_year: float,
+    until: pd.Timestamp,
 ) -> tuple[pd.Series, str]:
     """``series`` on ``dates`` (linear in time inside its span), carried past its last
     observation by a stated rule; returns the values and the rule in words.
 
     Past the last observation: linear interpolation in time to ``dated_value`` (a config's dated
-    level) when that date is later, flat after it; otherwise growth at ``growth_per_year``.
+    level) when its date is after the last observation and not after ``until`` (a later value
+    would be look-ahead), flat after it; otherwise growth at ``growth_per_year``.
     """
-    known = series.index.asi8.astype(float)
-    t = dates.asi8.astype(float)
-    inside = np.interp(t, known, series.to_numpy())
+    inside = np.interp(_ns(dates), _ns(series.index), series.to_numpy())
     last_date, last_value = _last(series)
     after = dates > last_date
     years = (dates - last_date).days.to_numpy() / 365.25
-    if dated_value is not None and pd.Timestamp(dated_value[0]) > last_date:
+    usable = dated_value is not None and last_date < pd.Timestamp(dated_value[0]) <= until
+    if usable:
         target_date, target = pd.Timestamp(dated_value[0]), dated_value[1]
         share = np.clip((dates - last_date) / (target_date - last_date), 0.0, 1.0)
         carried = last_value + share * (target - last_value)
