@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from .calibrate.market import MarketData, load_market_data
-from .calibrate.state import bridged, first_business_day_after, initial_state, mid, tga_anchors
+from .calibrate.state import bank_assets_on_reserve_dates, initial_state, mid, set_start
 from .config import Config, from_mapping, load_config
 from .errors import InputError
 from .kernels.layout import EVENT_NAMES
@@ -97,25 +97,19 @@ def forecast_config(
         "currency": mid(_range(config.currency.growth_per_year)),
         "bank_assets": mid(_range(config.bank_assets.growth_per_year)),
     }
-    bank = _bridged_bank_assets(before, config, growth["bank_assets"], notes)
+    bank, rule = bank_assets_on_reserve_dates(before, config, growth["bank_assets"])
+    if rule is not None:
+        notes.append(f"bank assets: {rule}")
     state = initial_state(before, config, growth, bank)
     for fit in state.fitted:
         section, key = fit.key.split(".")
         values[section][key] = fit.value
     notes += [f"{f.key}: {f.statistic}" for f in state.fitted]
     notes += [f"{k.key}: kept from the config ({k.reason})" for k in state.kept]
-    as_of = before.until.date()
-    values["initial"]["as_of"] = as_of.isoformat()
-    first = first_business_day_after(before.until)
-    values["simulation"].update(start=first.isoformat(), horizon_months=months, n_paths=paths)
+    notes += set_start(values, before, config)
+    values["simulation"].update(horizon_months=months, n_paths=paths)
     if seed is not None:
         values["simulation"]["seed"] = seed
-    anchors = tga_anchors(before, config, as_of)
-    if anchors is not None:
-        dates, levels, rule = anchors
-        values["tga"]["anchor_dates"] = [d.isoformat() for d in dates]
-        values["tga"]["anchor_bn"] = levels
-        notes.append(f"tga anchors: {rule}")
     if regime is None:
         if before.fed_assets_bn is None:
             raise BacktestError("no WALCL.csv before the start for the trend regime: give --regime")
@@ -128,33 +122,12 @@ def forecast_config(
             known = ", ".join(values["regimes"])
             raise BacktestError(f"--regime {regime}: no such regime in the config ({known})")
         values["simulation"]["regimes"] = [regime]
-    values["tga"]["debt_ceiling"]["start"] = max(
-        dt.date.fromisoformat(values["tga"]["debt_ceiling"]["start"]), first
-    ).isoformat()
     raw = _dates_restored(values)
     return from_mapping(raw, source=f"{config.source} (backtest from {start})"), notes
 
 
 def _range(u) -> tuple[float, float]:
     return (u.low, u.high)
-
-
-def _bridged_bank_assets(
-    market: MarketData, config: Config, growth: float, notes: list[str]
-) -> pd.Series | None:
-    """Bank assets on every day of the reserves series and at ``market.until`` (bridged past
-    the series' end to the config's dated value), or None without the series."""
-    series = market.bank_assets_bn
-    if series is None:
-        return None
-    dates = pd.DatetimeIndex([market.until])
-    if market.reserves_bn is not None:
-        dates = market.reserves_bn.index.union(dates)
-    dated = (config.initial.as_of, config.initial.bank_assets_bn)
-    values, rule = bridged(series, dates, dated, growth, market.until)
-    values.attrs["rule"] = rule
-    notes.append(f"bank assets: {rule}")
-    return values
 
 
 def _dates_restored(values: dict[str, Any]) -> dict[str, Any]:
@@ -333,9 +306,8 @@ def score(
         if data.spread_bp is None:
             raise BacktestError("no spread series (SOFR/EFFR and IORB/IOER) to score against")
         ratio = None
-        bank = _bridged_bank_assets(
-            data, config, mid(_range(config.bank_assets.growth_per_year)), []
-        )
+        growth = mid(_range(config.bank_assets.growth_per_year))
+        bank, _ = bank_assets_on_reserve_dates(data, config, growth)
         if bank is not None and data.reserves_bn is not None:
             ratio = (data.reserves_bn / bank.reindex(data.reserves_bn.index)).dropna()
         return realized_events(

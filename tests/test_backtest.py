@@ -92,42 +92,20 @@ def test_trend_regime_is_the_fed_balance_sheet_trend():
     assert "WALCL" in rule and "$bn/month" in rule
 
 
+def _cli(*options: str) -> int:
+    """``rmp-risk backtest`` on the judgement config and the shipped data, from 2025-06-02."""
+    return main(
+        ["backtest", str(MODEL_CONFIG), "--data", str(DATA_DIR), "--start", "2025-06-02", *options]
+    )
+
+
 def test_cli_refuses_an_output_file_before_simulating(tmp_path, capsys):
     blocker = tmp_path / "taken"
     blocker.write_text("x")
-    code = main(
-        [
-            "backtest",
-            str(MODEL_CONFIG),
-            "--data",
-            str(DATA_DIR),
-            "--start",
-            "2025-06-02",
-            "--out",
-            str(blocker),
-        ]
-    )
-    assert code == 2
+    assert _cli("--out", str(blocker)) == 2
     assert "is not a folder" in capsys.readouterr().err
 
 
 def test_cli_names_an_unknown_regime(tmp_path, capsys):
-    code = main(
-        [
-            "backtest",
-            str(MODEL_CONFIG),
-            "--data",
-            str(DATA_DIR),
-            "--start",
-            "2025-06-02",
-            "--months",
-            "1",
-            "--regime",
-            "Z",
-            "--out",
-            str(tmp_path / "o"),
-            "--quiet",
-        ]
-    )
-    assert code == 2
+    assert _cli("--months", "1", "--regime", "Z", "--out", str(tmp_path / "o"), "--quiet") == 2
     assert "--regime Z" in capsys.readouterr().err

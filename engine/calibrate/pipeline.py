@@ -28,7 +28,7 @@ from .fit_srf import fit_srf, srf_available
 from .fitted import FittedBlock, Kept, StepResult
 from .market import MarketData, load_market_data
 from .ratio import daily_ratio_from_drains
-from .state import bridged, first_business_day_after, initial_state, mid, tga_anchors
+from .state import bank_assets_on_reserve_dates, bridged, initial_state, mid, set_start
 from .writer import base_comments, render_config, round_significant
 
 CURRENCY_YEARS = 3  # years of currency the growth trend is fitted on [J: the 5 years to 2023
@@ -212,7 +212,9 @@ def calibrate(
             result, "bank_assets.growth_per_year", base_config.bank_assets.growth_per_year
         ),
     }
-    bank = _bank_assets_on(market, base_config, growth["bank_assets"], rules)
+    bank, rule = bank_assets_on_reserve_dates(market, base_config, growth["bank_assets"])
+    if rule is not None:
+        rules.append(f"bank assets: {rule}")
     result.extend(initial_state(market, base_config, growth, bank))
 
     progress("fitting the demand curve (4 families, rolling-origin comparison)")
@@ -319,23 +321,6 @@ def _fitted_mid(result: StepResult, key: str, fallback) -> float:
     return 0.5 * (fallback.low + fallback.high)
 
 
-def _bank_assets_on(
-    market: MarketData, base: Config, growth: float, rules: list[str]
-) -> pd.Series | None:
-    """Bank assets ($bn) on the reserves' dates and at ``until``, bridged past the series' end
-    to the base config's dated value (``initial.bank_assets_bn`` at ``initial.as_of``)."""
-    if market.bank_assets_bn is None:
-        return None
-    dates = pd.DatetimeIndex([market.until])
-    if market.reserves_bn is not None:
-        dates = market.reserves_bn.index.union(dates)
-    dated = (base.initial.as_of, base.initial.bank_assets_bn)
-    values, rule = bridged(market.bank_assets_bn, dates, dated, growth, market.until)
-    values.attrs["rule"] = rule
-    rules.append(f"bank assets: {rule}")
-    return values
-
-
 def _daily_ratio(
     market: MarketData, base: Config, growth: float, ratio_weekly: pd.Series
 ) -> tuple[pd.Series, str]:
@@ -373,20 +358,10 @@ def _assemble(
     for fit in result.fitted:  # initial balances are written as read (they are data)
         value = fit.value if fit.key.startswith("initial.") else _rounded(fit.value)
         _set(values, fit.key, value)
-    as_of = market.until.date()
-    values["initial"]["as_of"] = as_of.isoformat()
-    values["simulation"]["start"] = first_business_day_after(market.until).isoformat()
     if spread_fit is not None:
         values["demand_curve"]["family"] = spread_fit.curve.family
     values["srf"]["enabled"] = srf_on
-    anchors = tga_anchors(market, base, as_of)
-    if anchors is not None:
-        dates, levels, rule = anchors
-        values["tga"]["anchor_dates"] = [d.isoformat() for d in dates]
-        values["tga"]["anchor_bn"] = levels
-        rules.append(f"tga anchors: {rule}")
-    dc = values["tga"]["debt_ceiling"]
-    dc["start"] = max(dt.date.fromisoformat(dc["start"]), as_of + dt.timedelta(days=1)).isoformat()
+    rules += set_start(values, market, base)
     blocks = _uncertainty_blocks(result.blocks, values)
     values["uncertainty"] = {"parameters": False, "block": blocks}
     return values

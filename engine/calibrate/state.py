@@ -173,3 +173,40 @@ def tga_anchors(
         f"TGA levels to {quarter_ends.index[-1].date()}: {level:,.1f} $bn"
     )
     return dates, [round(level, 1)] * len(dates), rule
+
+
+def bank_assets_on_reserve_dates(
+    market: MarketData, config: Config, growth: float
+) -> tuple[pd.Series | None, str | None]:
+    """Bank assets ($bn) on the reserves' dates and at ``market.until``, bridged past the
+    series' end (`bridged`, to ``config``'s dated ``initial.bank_assets_bn``); the values (their
+    ``attrs["rule"]`` holds the rule) and the rule, or (None, None) without the series."""
+    series = market.bank_assets_bn
+    if series is None:
+        return None, None
+    dates = pd.DatetimeIndex([market.until])
+    if market.reserves_bn is not None:
+        dates = market.reserves_bn.index.union(dates)
+    dated = (config.initial.as_of, config.initial.bank_assets_bn)
+    values, rule = bridged(series, dates, dated, growth, market.until)
+    values.attrs["rule"] = rule
+    return values, rule
+
+
+def set_start(values: dict, market: MarketData, config: Config) -> list[str]:
+    """Date a config's values (``Config.to_dict`` layout) to start after ``market.until``: the
+    as-of date, the first simulated day, the TGA anchors (`tga_anchors`) and a debt-limit
+    episode not before the start. Returns the rules applied, in words."""
+    rules = []
+    as_of = market.until.date()
+    values["initial"]["as_of"] = as_of.isoformat()
+    values["simulation"]["start"] = first_business_day_after(market.until).isoformat()
+    anchors = tga_anchors(market, config, as_of)
+    if anchors is not None:
+        dates, levels, rule = anchors
+        values["tga"]["anchor_dates"] = [d.isoformat() for d in dates]
+        values["tga"]["anchor_bn"] = levels
+        rules.append(f"tga anchors: {rule}")
+    dc = values["tga"]["debt_ceiling"]
+    dc["start"] = max(dt.date.fromisoformat(dc["start"]), as_of + dt.timedelta(days=1)).isoformat()
+    return rules
