@@ -256,7 +256,7 @@ def calibrate(
     elif spread_fit is not None and market.srf_bn is not None and not market.srf_bn.empty:
         points = market.srf_bn
         latent = spread_fit.latent_mean(points.index, daily_ratio(ratio_weekly, points.index))
-        result.extend(fit_srf(points, market.spread_bp, latent, base_config.srf.rate_above_iorb_bp))
+        result.extend(_srf_block(points, market.spread_bp, latent, base_config))
     else:
         why = market.missing.get("srf_bn", "no SRF take-up points")
         result.kept += [
@@ -276,6 +276,20 @@ def calibrate(
         curves,
         rules,
     )
+
+
+def _srf_block(points, spread_bp, latent, base: Config) -> StepResult:
+    """The SRF block: (ω, δ, k) jointly; when the joint fit cannot explain the take-up (its k
+    ends at 0: the predicted latent spread is below the ceiling on the take-up days), δ and k
+    from the take-up equation alone, SRF = (k/ω)(s − 10 − δ), with ω held at the base config's
+    value (a δ on its bound says so in its statistic)."""
+    rate = base.srf.rate_above_iorb_bp
+    joint = fit_srf(points, spread_bp, latent, rate)
+    if joint.fitted:
+        return joint
+    held = fit_srf(points, spread_bp, latent, rate, leak=base.srf.leak)
+    leak_kept = [k for k in joint.kept if k.key == "srf.leak"]
+    return StepResult(fitted=held.fitted, kept=leak_kept, blocks=held.blocks)
 
 
 def _balance_sheet(market: MarketData, base: Config) -> StepResult:
