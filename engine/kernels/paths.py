@@ -131,8 +131,8 @@ def simulate_paths(
     kernel holds neither.
 
     ``uncertainty`` (float64 (K, U_CHOL + K), ``layout.U_*``): the parameters each path draws,
-    after its per-path uniforms and before its first day, shared by every regime; K = 0: none
-    (no draw, the same stream).
+    after its per-path uniforms and before its first day, shared by every regime; None (what
+    the wrappers pass for K = 0): none, the same stream, and its branches compiled away.
 
     Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
     ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
@@ -150,7 +150,7 @@ def simulate_paths(
     n_days = day_float.shape[0]
     n_regimes = regime_params.shape[0]
     n_bins = hist.shape[3] - 2
-    n_uncertain = uncertainty.shape[0]
+    n_uncertain = 0 if uncertainty is None else uncertainty.shape[0]
     for i in range(params.shape[0]):
         path_params[i] = params[i]
     p = path_params  # the kernel reads its parameters here alone (a path's drawn ones set in it)
@@ -181,7 +181,7 @@ def simulate_paths(
         if given is not None:
             given_draws = given[1]
             draws = given_draws[path % given_draws.shape[0]]
-            if n_uncertain > 0:
+            if uncertainty is not None:
                 given_theta = given[2]
                 given_row = given_theta[path % given_theta.shape[0]]
                 for i in range(n_uncertain):
@@ -191,7 +191,7 @@ def simulate_paths(
             state = seed_state(seeds, path)
             for i in range(L.N_PATH_DRAWS):
                 path_uniforms[i], state = uniform(state)
-            if n_uncertain > 0:
+            if uncertainty is not None:
                 state = draw_parameters(state, uncertainty, theta)
             draws = own_draws
             path_values(p, path_uniforms, draws)
@@ -199,7 +199,7 @@ def simulate_paths(
                 recorded_draws = recording[2]
                 for i in range(L.N_PATH_DRAWS):
                     recorded_draws[path, i] = draws[i]
-        if n_uncertain > 0:
+        if uncertainty is not None:
             set_parameters(p, uncertainty, theta)
             if recording is not None:
                 recorded_theta = recording[3]
@@ -517,6 +517,8 @@ def _run(seeds, inputs_and_counts, recording, given):
     """``simulate_paths`` with fresh work arrays; its first-joint-month counts are summed over
     months into the cumulative joint counts."""
     *inputs, joint_cumulative_count, hist = inputs_and_counts
+    if inputs[UNCERTAINTY_INPUT].shape[0] == 0:
+        inputs[UNCERTAINTY_INPUT] = None  # nothing drawn: the kernel compiles without it
     joint_first_count = np.zeros_like(joint_cumulative_count)
     simulate_paths(
         seeds, *inputs, joint_first_count, hist, recording, given,
