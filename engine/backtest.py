@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from .calibrate.state import bank_assets_on_reserve_dates, initial_state, mid, s
 from .config import Config, from_mapping, load_config
 from .errors import InputError
 from .kernels.layout import EVENT_NAMES
+from .outputs import check_writable_folder
 from .scoring import (
     band_coverage,
     brier,
@@ -54,12 +54,7 @@ def check_out_dir(path: Path) -> None:
     """Refuse an output folder that cannot be written, before anything is simulated."""
     if path.exists() and not path.is_dir():
         raise BacktestError(f"--out {path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as err:
-        raise BacktestError(f"--out {path}: cannot write there ({err.strerror})") from None
+    check_writable_folder(path, "--out")
 
 
 def trend_pace(fed_assets_bn: pd.Series, months: int = TREND_MONTHS) -> tuple[float, str]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..config import Config, default_config_path, from_mapping, load_config
 from ..errors import InputError
+from ..outputs import check_writable_folder
 from .demand_curve import select_family, weekly_curve_sample
 from .fit_balance import fit_bank_assets, fit_currency, fit_on_rrp, fit_tga
 from .fit_spread import curve_result, daily_ratio, fit_effr, fit_spread
@@ -70,13 +71,7 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise CalibrationError(f"--out {path}: is a folder, not a config file")
     if path.exists() and not overwrite:
         raise CalibrationError(f"--out {path}: exists (pass --overwrite to replace it)")
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-            pass
-    except OSError as err:
-        raise CalibrationError(f"--out {path}: cannot write there ({err.strerror})") from None
+    check_writable_folder(path.parent if str(path.parent) else Path("."), "--out", path)
 
 
 @dataclass
