@@ -20,8 +20,8 @@ import pandas as pd
 import xarray as xr
 
 from .calibrate.market import MarketData, load_market_data
-from .calibrate.state import bank_assets_on_reserve_dates, initial_state, mid, set_start
-from .config import Config, from_mapping, load_config
+from .calibrate.state import bank_assets_on_reserve_dates, initial_state, set_start
+from .config import Config, from_plain, load_config
 from .errors import InputError
 from .kernels.layout import EVENT_NAMES
 from .outputs import check_writable_folder
@@ -88,14 +88,12 @@ def forecast_config(
     balance-sheet trend). Returns the config and the rules used, in words."""
     values = config.to_dict()
     notes: list[str] = []
-    growth = {
-        "currency": mid(_range(config.currency.growth_per_year)),
-        "bank_assets": mid(_range(config.bank_assets.growth_per_year)),
-    }
-    bank, rule = bank_assets_on_reserve_dates(before, config, growth["bank_assets"])
+    bank, rule = bank_assets_on_reserve_dates(
+        before, config, config.bank_assets.growth_per_year.mid
+    )
     if rule is not None:
         notes.append(f"bank assets: {rule}")
-    state = initial_state(before, config, growth, bank)
+    state = initial_state(before, config.currency.growth_per_year.mid, bank)
     for fit in state.fitted:
         section, key = fit.key.split(".")
         values[section][key] = fit.value
@@ -117,20 +115,7 @@ def forecast_config(
             known = ", ".join(values["regimes"])
             raise BacktestError(f"--regime {regime}: no such regime in the config ({known})")
         values["simulation"]["regimes"] = [regime]
-    raw = _dates_restored(values)
-    return from_mapping(raw, source=f"{config.source} (backtest from {start})"), notes
-
-
-def _range(u) -> tuple[float, float]:
-    return (u.low, u.high)
-
-
-def _dates_restored(values: dict[str, Any]) -> dict[str, Any]:
-    """``Config.to_dict`` output with its ISO date strings turned back into dates."""
-    from .config import Config as _Config
-    from .config import _dates_from_iso
-
-    return _dates_from_iso(_Config, values)
+    return from_plain(values, source=f"{config.source} (backtest from {start})"), notes
 
 
 def realized_monthly(after: MarketData, months: pd.DatetimeIndex) -> dict[str, pd.Series]:
@@ -301,7 +286,7 @@ def score(
         if data.spread_bp is None:
             raise BacktestError("no spread series (SOFR/EFFR and IORB/IOER) to score against")
         ratio = None
-        growth = mid(_range(config.bank_assets.growth_per_year))
+        growth = config.bank_assets.growth_per_year.mid
         bank, _ = bank_assets_on_reserve_dates(data, config, growth)
         if bank is not None and data.reserves_bn is not None:
             ratio = (data.reserves_bn / bank.reindex(data.reserves_bn.index)).dropna()

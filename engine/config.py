@@ -55,6 +55,10 @@ class Uniform:
     def is_fixed(self) -> bool:
         return self.low == self.high
 
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.low + self.high)
+
 
 @dataclass(frozen=True)
 class Simulation:
@@ -395,7 +399,12 @@ def from_mapping(raw: Mapping[str, Any], source: str | None = None) -> Config:
 
 def from_json(text: str, source: str | None = None) -> Config:
     """The config recorded in a cube's ``config_json`` attribute (``Config.to_json``)."""
-    raw = json.loads(text)
+    return from_plain(json.loads(text), source)
+
+
+def from_plain(raw: Mapping[str, Any], source: str | None = None) -> Config:
+    """A config given as plain values (``Config.to_dict``'s layout: dates as ISO strings)."""
+    raw = dict(raw)
     raw["regimes"] = {
         name: _dates_from_iso(Regime, table) for name, table in raw.get("regimes", {}).items()
     }

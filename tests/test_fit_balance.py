@@ -12,7 +12,6 @@ import pytest
 
 from engine.calendar import BusinessCalendar
 from engine.calibrate.fit_balance import (
-    bridge_level,
     fit_bank_assets,
     fit_currency,
     fit_on_rrp,
@@ -20,6 +19,7 @@ from engine.calibrate.fit_balance import (
 )
 from engine.calibrate.fitted import StepResult
 from engine.calibrate.readers import DATA_DIR, MILLIONS, UNITS, read_dts_tga, read_fred
+from engine.calibrate.state import bridged
 from engine.config import load_config
 from engine.kernels import layout as L
 from engine.schedule import tga_calendar_effects
@@ -246,7 +246,7 @@ def test_bank_assets_short_series_is_kept():
     assert not result.fitted and kept_keys(result) == {"bank_assets.growth_per_year"}
 
 
-# --- bridge_level ----------------------------------------------------------------------------
+# --- bridging a series that stops early (engine.calibrate.state.bridged) ----------------------
 
 
 @pytest.fixture()
@@ -255,18 +255,24 @@ def monthly() -> pd.Series:
     return pd.Series([2300.0, 2310.0, 2320.0], index=index, name="CURRCIR")
 
 
-def test_bridge_recent_series_gives_its_last_value(monthly):
-    value, rule = bridge_level(monthly, pd.Timestamp("2023-12-01"), 0.02, None)
-    assert value == 2320.0 and "last observation" in rule
+def _at(series, day, dated, until=None):
+    day = pd.Timestamp(day)
+    values, rule = bridged(series, pd.DatetimeIndex([day]), dated, 0.02, until or day)
+    return float(values.iloc[0]), rule
+
+
+def test_bridge_inside_the_series_gives_its_values(monthly):
+    value, rule = _at(monthly, "2023-11-01", None)
+    assert value == 2320.0 and "observed" in rule
 
 
 def test_bridge_interpolates_to_a_later_dated_value(monthly):
     dated = (dt.date(2025, 11, 1), 2420.0)
     last, target = pd.Timestamp("2023-11-01"), pd.Timestamp("2025-11-01")
     halfway = last + (target - last) / 2
-    value, rule = bridge_level(monthly, halfway, 0.02, dated)
-    assert value == pytest.approx(2370.0) and "linear" in rule
-    value, rule = bridge_level(monthly, pd.Timestamp("2025-12-31"), 0.02, dated)
+    value, rule = _at(monthly, halfway, dated, until=pd.Timestamp("2025-12-31"))
+    assert value == pytest.approx(2370.0) and "interpolated" in rule
+    value, rule = _at(monthly, "2025-12-31", dated)
     assert value == 2420.0 and "base config" in rule
 
 
@@ -274,6 +280,7 @@ def test_bridge_grows_the_last_value_otherwise(monthly):
     until = pd.Timestamp("2025-11-01")
     years = (until - pd.Timestamp("2023-11-01")).days / 365.25
     earlier = (dt.date(2023, 6, 1), 9999.0)  # dated before the last observation: not used
-    for dated in (None, earlier):
-        value, rule = bridge_level(monthly, until, 0.02, dated)
+    later = (dt.date(2025, 12, 31), 2420.0)  # dated after `until`: look-ahead, not used
+    for dated in (None, earlier, later):
+        value, rule = _at(monthly, until, dated)
         assert value == pytest.approx(2320.0 * math.exp(0.02 * years)) and "grown" in rule

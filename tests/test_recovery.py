@@ -36,6 +36,7 @@ import pytest
 
 from engine.calibrate.demand_curve import curve
 from engine.calibrate.pipeline import Calibration, calibrate
+from engine.calibrate.state import mid
 from engine.config import load_config
 from engine.diagnostics import trace_paths
 from engine.schedule import build_schedule
@@ -207,11 +208,6 @@ def recovered(tmp_path_factory) -> tuple[Calibration, pd.DataFrame]:
 def fitted(cal: Calibration, key: str):
     """The `Fitted` record of ``key``."""
     return next(f for f in cal.result.fitted if f.key == key)
-
-
-def mid(value) -> float:
-    """The mid-point of a written (low, high) range, or the number itself."""
-    return 0.5 * (value[0] + value[1]) if isinstance(value, tuple) else float(value)
 
 
 def assert_recovered(cal: Calibration, key: str, truth: float, stderr: float | None = None):

@@ -6,7 +6,6 @@ Every input is a pandas Series in $ billions with a sorted DatetimeIndex named "
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
@@ -26,7 +25,6 @@ from .fitted import Fitted, FittedBlock, Kept, StepResult
 
 __all__ = [
     "DEBT_LIMIT_EPISODES",
-    "bridge_level",
     "fit_bank_assets",
     "fit_currency",
     "fit_on_rrp",
@@ -329,55 +327,3 @@ def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult
     _lognormal(result, "quarter_end", *_spikes(level, quarter_ends, since), name)
     _lognormal(result, "year_end", *_spikes(level, year_ends, since), name)
     return result
-
-
-def bridge_level(
-    series: pd.Series,
-    until: pd.Timestamp,
-    growth_per_year: float,
-    dated_value: tuple[dt.date, float] | None,
-) -> tuple[float, str]:
-    """The level of ``series`` at ``until`` when the series may stop early.
-
-    Parameters
-    ----------
-    series : pandas.Series
-        Levels (any unit), DatetimeIndex; only observations on or before ``until`` are used.
-    until : pandas.Timestamp
-        The date wanted.
-    growth_per_year : float
-        1/yr, continuous growth rate for the third rule.
-    dated_value : (date, float) or None
-        A base config's value and its as-of date.
-
-    Returns
-    -------
-    (level, rule)
-        The level in the series' unit and the rule used, in one line:
-        1. the last observation, if it is within BRIDGE_REACH_DAYS days of ``until``;
-        2. else, with ``dated_value`` dated after the last observation: linear in time from
-           the last observation to it (its value when ``until`` is on or after its date);
-        3. else the last observation × exp(growth_per_year × years elapsed).
-    """
-    until = pd.Timestamp(until)
-    known = series.dropna().loc[:until]
-    if known.empty:
-        raise ValueError(f"{series.name}: no observation on or before {until.date()}")
-    last_date, last = known.index[-1], float(known.iloc[-1])
-    name = _label(series, "series")
-    gap = until - last_date
-    if gap <= pd.Timedelta(days=BRIDGE_REACH_DAYS):
-        return last, f"{name}: last observation {last_date.date()} ({last:,.3f})"
-    if dated_value is not None and pd.Timestamp(dated_value[0]) > last_date:
-        target_date, target = pd.Timestamp(dated_value[0]), float(dated_value[1])
-        if until >= target_date:
-            return target, f"{name}: ends {last_date.date()}; base config's {target:,.3f} as of " \
-                           f"{target_date.date()}"  # fmt: skip
-        share = gap / (target_date - last_date)
-        value = last + share * (target - last)
-        return value, (f"{name}: linear in time from {last:,.3f} on {last_date.date()} to the "
-                       f"base config's {target:,.3f} on {target_date.date()}")  # fmt: skip
-    years = gap.days / DAYS_PER_YEAR
-    value = last * math.exp(growth_per_year * years)
-    return value, (f"{name}: {last:,.3f} on {last_date.date()} grown at {growth_per_year:.2%}/yr "
-                   f"(continuous) for {years:.2f} years")  # fmt: skip

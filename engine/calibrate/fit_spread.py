@@ -47,7 +47,6 @@ effect is ρ times smaller in the innovation), and the ON RRP floor is not model
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -62,6 +61,7 @@ from engine.calendar import business_days
 
 from ..config import T_DF_MAX
 from .demand_curve import CONFIG_KEYS, PARAMS, CurveFit, Selection, calendar_flags
+from .fit_tga import period_of
 from .fitted import Fitted, FittedBlock, Kept, StepResult
 
 SRF_RATE_ABOVE_IORB_BP = 10.0  # bp, SRF minimum bid rate = top of range = IORB + 10bp [C]
@@ -87,14 +87,6 @@ NOISE_KEYS = ("spread.noise_ar", "spread.noise_sd0_bp", "spread.noise_sd1_bp", "
 JUMP_KEYS = ("spread.jump_p0", "spread.jump_lambda", "spread.jump_mean_bp")
 EFFR_KEYS = ("effr.e0_bp", "effr.psi")
 SPREAD_SERIES = "SOFR − IORB; WRESBAL / bank assets"
-
-
-def _date(ts) -> dt.date:
-    return pd.Timestamp(ts).date()
-
-
-def _period(index: pd.DatetimeIndex) -> tuple[dt.date, dt.date]:
-    return _date(index.min()), _date(index.max())
 
 
 def daily_ratio(ratio_weekly: pd.Series, days) -> pd.Series:
@@ -404,7 +396,7 @@ def fit_spread(
     frame["capped"] = frame["spread_bp"] > srf_rate_bp
     frame["used"] = ~frame["capped"] if capped_days == "exclude" else True
     flags = calendar_flags(frame.index)
-    period = _period(frame.index)
+    period = period_of(frame.index)
     used = frame["used"].to_numpy()
 
     # 1. calendar effects, first step: OLS (HAC s.e.)
@@ -614,7 +606,7 @@ def fit_effr(effr_spread_bp: pd.Series, spread_bp: pd.Series, *, s0_bp: float = 
             out.kept.append(Kept(key, f"{len(both)} days with both EFFR and SOFR (< 10)"))
         return out
     excess = np.maximum(0.0, both["s"].to_numpy() - s0_bp)
-    period = _period(both.index)
+    period = period_of(both.index)
     series = "EFFR − IORB; SOFR − IORB"
     if np.count_nonzero(excess) < 3:
         rlm = sm.RLM(both["y"].to_numpy(), np.ones((len(both), 1)), M=sm.robust.norms.HuberT())

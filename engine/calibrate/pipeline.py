@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import Config, default_config_path, from_mapping, load_config
+from ..config import Config, default_config_path, from_plain, load_config
 from ..errors import InputError
 from ..outputs import check_writable_folder
 from .demand_curve import select_family, weekly_curve_sample
@@ -210,7 +210,7 @@ def calibrate(
     bank, rule = bank_assets_on_reserve_dates(market, base_config, growth["bank_assets"])
     if rule is not None:
         rules.append(f"bank assets: {rule}")
-    result.extend(initial_state(market, base_config, growth, bank))
+    result.extend(initial_state(market, growth["currency"], bank))
 
     progress("fitting the demand curve (4 families, rolling-origin comparison)")
     curves, spread_fit, ratio_weekly = None, None, _ratio(market, bank)
@@ -259,7 +259,7 @@ def calibrate(
         ]
 
     values = _assemble(base_config, market, result, spread_fit, srf_on, rules)
-    config = from_mapping(_as_dates(values), source=f"calibrated from {data_dir}")
+    config = from_plain(values, source=f"calibrated from {data_dir}")
     return Calibration(
         Path(data_dir),
         base_path,
@@ -327,7 +327,7 @@ def _fitted_mid(result: StepResult, key: str, fallback) -> float:
     for fit in result.fitted:
         if fit.key == key:
             return mid(fit.value)
-    return 0.5 * (fallback.low + fallback.high)
+    return fallback.mid
 
 
 def _daily_ratio(
@@ -424,12 +424,6 @@ def _get(values: dict[str, Any], key: str) -> float:
     for part in key.split("."):
         table = table[part]
     return float(table)
-
-
-def _as_dates(values: dict[str, Any]) -> dict[str, Any]:
-    from ..config import _dates_from_iso
-
-    return _dates_from_iso(Config, values)
 
 
 def _special_comments(cal: Calibration) -> dict[str, str]:

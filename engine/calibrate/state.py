@@ -76,13 +76,11 @@ def mid(value) -> float:
 
 
 def initial_state(
-    market: MarketData, base: Config, growth: dict[str, float], bank_assets_bn: pd.Series | None
+    market: MarketData, currency_growth: float, bank_assets_bn: pd.Series | None
 ) -> StepResult:
-    """The ``[initial]`` values at ``market.until`` (each the last observation on or before it;
-    series that stop early are bridged, and the rule is in the statistic).
-
-    ``growth``: fitted trend growth per year of ``currency`` and ``bank_assets`` (else the base
-    config's mid-point); ``bank_assets_bn``: the bridged daily bank-assets series, or None.
+    """The ``[initial]`` values at ``market.until``: each the last observation on or before it;
+    currency, when its series stops early, carried by `bridged` at ``currency_growth`` (1/yr);
+    ``bank_assets_bn``: the bridged bank-assets series (its ``attrs["rule"]``), or None.
     """
     until = market.until
     out = StepResult()
@@ -96,11 +94,10 @@ def initial_state(
         rule = f"last observation {date.date()}"
         if (until - date).days > RECENT_DAYS:
             if key == "initial.currency_bn":
-                value *= float(np.exp(growth["currency"] * (until - date).days / 365.25))
-                rule = (
-                    f"{label} ends {date.date()}: grown at {growth['currency']:.2%}/yr "
-                    "(fitted trend) to the as-of date"
+                carried, rule = bridged(
+                    series, pd.DatetimeIndex([until]), None, currency_growth, until
                 )
+                value = float(carried.iloc[0])
             else:
                 rule += f" ({(until - date).days} days before the as-of date)"
         out.fitted.append(
