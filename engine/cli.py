@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands, so ``rmp-risk --help`` compiles 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import shlex
 import sys
@@ -171,9 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _date(text: str):
-    import datetime as dt
-
+def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -197,9 +196,16 @@ def _backtest(args: argparse.Namespace) -> int:
 
     check_out_dir(args.out)  # before anything is simulated
     result = backtest(
-        args.config, args.data, args.start, args.months, regime=args.regime, paths=args.paths,
-        seed=args.seed, progress=not args.quiet, say=_say,
-    )  # fmt: skip
+        args.config,
+        args.data,
+        args.start,
+        args.months,
+        regime=args.regime,
+        paths=args.paths,
+        seed=args.seed,
+        progress=not args.quiet,
+        say=_say,
+    )
     result.write(args.out)
     print(result.table())
     _say(f"wrote {args.out / 'backtest.json'} and {len(result.figures)} fan charts")

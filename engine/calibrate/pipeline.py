@@ -400,9 +400,10 @@ def _uncertainty_blocks(blocks: list[FittedBlock], values: dict[str, Any]) -> li
 
     out = []
     for block in blocks:
-        keep = [i for i, key in enumerate(block.keys) if key in UNCERTAIN_PARAMS]
-        cov = np.asarray(block.covariance)[np.ix_(keep, keep)]
-        keep = [i for j, i in enumerate(keep) if cov[j, j] > 0.0]
+        variance = np.diag(block.covariance)
+        keep = [
+            i for i, key in enumerate(block.keys) if key in UNCERTAIN_PARAMS and variance[i] > 0.0
+        ]
         if not keep:
             continue
         cov = np.asarray(block.covariance)[np.ix_(keep, keep)]
