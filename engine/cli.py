@@ -6,33 +6,32 @@ Heavy modules are imported inside the commands, so ``rmp-risk --help`` compiles 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
+import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
 from ._version import __version__
+from .cli_decisions import add_parsers as add_decision_parsers
+from .cli_options import (
+    UsageError,
+    add_backend_options,
+    add_config_argument,
+    add_sample_options,
+    backend_options,
+    count,
+    date,
+    resolve_config,
+    say,
+)
 from .errors import InputError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("out/cube.nc")
-LOCAL_DEFAULT_CONFIG = Path("configs/default.toml")
-
-
-def _count(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text.replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
+DEFAULT_REPORT = Path("out/report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,12 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a config and write the cube")
-    run.add_argument(
-        "config", nargs="?", type=Path, metavar="CONFIG",
-        help=f"TOML config (default: {LOCAL_DEFAULT_CONFIG}, else the packaged default)",
-    )  # fmt: skip
-    run.add_argument("--paths", type=_count(1), help="number of paths (overrides the config)")
-    run.add_argument("--seed", type=_count(0), help="root seed (overrides the config)")
+    add_config_argument(run)
+    add_sample_options(run)
     run.add_argument(
         "--out", type=Path, default=DEFAULT_OUT,
         help=f"cube path: .nc, or .zarr to keep every finished task (default: {DEFAULT_OUT})",
@@ -60,23 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the run in the --out .zarr store: only missing tasks run",
     )
     run.add_argument("--overwrite", action="store_true", help="replace an existing --out store")
-    run.add_argument("--workers", type=_count(1), help="local workers (default: all cores)")
-    run.add_argument(
-        "--processes", action="store_true", help="local worker processes instead of threads"
-    )
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running dask scheduler, e.g. tcp://host:8786 "
-        "(default: $DASK_SCHEDULER_ADDRESS if set, else local workers)",
-    )
-    run.add_argument(
-        "--cluster",
-        type=Path,
-        metavar="FILE",
-        help="a dask-jobqueue cluster file, e.g. configs/cluster/slurm.yaml",
-    )
-    run.add_argument("--jobs", type=_count(1), help="batch jobs to ask for with --cluster (1)")
+    add_backend_options(run)
     run.add_argument(
         "--event", default="crisis", help="event of the printed table (default: crisis)"
     )
@@ -85,11 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure this machine's performance figures")
     bench.add_argument("config", nargs="?", type=Path, metavar="CONFIG", help="TOML config")
-    bench.add_argument("--paths", type=_count(1), default=1_000_000,
+    bench.add_argument("--paths", type=count(1), default=1_000_000,
                        help="paths of the kernel and end-to-end runs (default: 1e6)")  # fmt: skip
-    bench.add_argument("--reference-paths", type=_count(1),
+    bench.add_argument("--reference-paths", type=count(1),
                        help="paths of the NumPy reference (default: --paths)")  # fmt: skip
-    bench.add_argument("--workers", type=_count(1), help="workers (default: all cores)")
+    bench.add_argument("--workers", type=count(1), help="workers (default: all cores)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(handler=_bench)
 
@@ -111,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--until",
         required=True,
-        type=_date,
+        type=date,
         metavar="DATE",
         help="use observations dated on or before DATE (YYYY-MM-DD)",
     )
@@ -142,19 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--start",
         required=True,
-        type=_date,
+        type=date,
         metavar="DATE",
         help="first day forecast; the state comes from the data before it",
     )
-    backtest.add_argument("--months", type=_count(1), default=12, help="months scored (12)")
+    backtest.add_argument("--months", type=count(1), default=12, help="months scored (12)")
     backtest.add_argument(
         "--regime",
         help="regime of the config whose purchases are simulated "
         "(default: the Fed's balance-sheet trend of the 6 months before the "
         "start)",
     )
-    backtest.add_argument("--paths", type=_count(1), help="number of paths (default: 20,000)")
-    backtest.add_argument("--seed", type=_count(0), help="root seed (overrides the config)")
+    backtest.add_argument("--paths", type=count(1), help="number of paths (default: 20,000)")
+    backtest.add_argument("--seed", type=count(0), help="root seed (overrides the config)")
     backtest.add_argument(
         "--out",
         type=Path,
@@ -165,18 +144,30 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=_backtest)
 
-    report = sub.add_parser("report", help="print the table of a cube")
-    report.add_argument("cube", type=Path, metavar="CUBE")
-    report.add_argument("--event", default="crisis", help="event of the table (default: crisis)")
+    add_decision_parsers(sub)
+
+    report = sub.add_parser(
+        "report", help="draw results as a self-contained HTML page and PNGs (or print a table)"
+    )
+    report.add_argument(
+        "cubes", type=Path, nargs="+", metavar="RESULT",
+        help="cubes, sweeps, required-pace and sensitivity files",
+    )  # fmt: skip
+    report.add_argument(
+        "--out", type=Path, default=DEFAULT_REPORT,
+        help=f"folder of index.html and the figures (default: {DEFAULT_REPORT})",
+    )  # fmt: skip
+    report.add_argument(
+        "--data", type=Path, metavar="DATA_DIR",
+        help="FRED / Treasury CSV files: overlay the realized history",
+    )  # fmt: skip
+    report.add_argument(
+        "--format", choices=("html", "text"), default="html",
+        help="html (default), or text: print the table of a cube",
+    )  # fmt: skip
+    report.add_argument("--event", default="crisis", help="event of the text table (crisis)")
     report.set_defaults(handler=_report)
     return parser
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -184,10 +175,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     check_output(args.out, args.overwrite)  # before any fitting
     started = time.perf_counter()
-    result = calibrate(args.data_dir, args.until, base=args.base, progress=_say)
+    result = calibrate(args.data_dir, args.until, base=args.base, progress=say)
     result.write(args.out, command="rmp-risk " + shlex.join(args.argv))
     print(result.table())
-    _say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
+    say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     return 0
 
 
@@ -204,22 +195,12 @@ def _backtest(args: argparse.Namespace) -> int:
         paths=args.paths,
         seed=args.seed,
         progress=not args.quiet,
-        say=_say,
+        say=say,
     )
     result.write(args.out)
     print(result.table())
-    _say(f"wrote {args.out / 'backtest.json'} and {len(result.figures)} fan charts")
+    say(f"wrote {args.out / 'backtest.json'} and {len(result.figures)} fan charts")
     return 0
-
-
-def _resolve_config(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    if LOCAL_DEFAULT_CONFIG.is_file():
-        return LOCAL_DEFAULT_CONFIG
-    from .config import default_config_path
-
-    return default_config_path()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -228,28 +209,27 @@ def _run(args: argparse.Namespace) -> int:
     from .pipeline import simulate
     from .report import headline_table
 
-    config_path = _resolve_config(args.config)
+    config_path = resolve_config(args.config)
     config = load_config(config_path)
     config = config.with_overrides(paths=args.paths, seed=args.seed)
     zarr_out = _out_format(args.out) == "zarr"
     if (args.resume or args.overwrite) and not zarr_out:
         option = "--resume" if args.resume else "--overwrite"
-        raise _UsageError(f"{option}: only for a .zarr --out (got {args.out})")
+        raise UsageError(f"{option}: only for a .zarr --out (got {args.out})")
     if args.resume and args.overwrite:
-        raise _UsageError("--resume and --overwrite exclude each other")
+        raise UsageError("--resume and --overwrite exclude each other")
     _check_event(args.event)
     sim = config.simulation
     regimes = ", ".join(r.name for r in config.active_regimes)
-    _say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
+    say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
          f"{sim.horizon_months} months from {sim.start}")  # fmt: skip
     started = time.perf_counter()
     command = "rmp-risk " + shlex.join(args.argv)
     try:
         ds = simulate(
-            config, workers=args.workers, processes=args.processes, scheduler=args.scheduler,
-            cluster=args.cluster, jobs=args.jobs, store=args.out if zarr_out else None,
-            resume=args.resume, overwrite=args.overwrite, progress=not args.quiet,
-            command=command,
+            config, store=args.out if zarr_out else None, resume=args.resume,
+            overwrite=args.overwrite, progress=not args.quiet, command=command,
+            **backend_options(args),
         )  # fmt: skip
     except KeyboardInterrupt:
         if zarr_out and args.out.exists():
@@ -258,8 +238,10 @@ def _run(args: argparse.Namespace) -> int:
         raise
     if not zarr_out:
         write_cube(ds, args.out)
-    _say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
+    say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     print(headline_table(ds, args.event))
+    say(f"pictures: rmp-risk report {shlex.quote(str(args.out))} --out "
+        f"{shlex.quote(str(args.out.parent / 'report'))}")  # fmt: skip
     return 0
 
 
@@ -267,11 +249,11 @@ def _bench(args: argparse.Namespace) -> int:
     from .bench import figures_json, format_figures, run_benchmarks
     from .config import load_config
 
-    config_path = _resolve_config(args.config)
+    config_path = resolve_config(args.config)
     load_config(config_path)  # refuse a bad config before measuring anything
     figures = run_benchmarks(
         config_path, args.paths, args.workers, args.reference_paths,
-        progress=lambda name: _say(f"measuring {name} ..."),
+        progress=lambda name: say(f"measuring {name} ..."),
     )  # fmt: skip
     print(figures_json(figures) if args.json else format_figures(figures))
     return 0
@@ -287,12 +269,12 @@ def _merge(args: argparse.Namespace) -> int:
     cubes = []
     for path in args.cubes:
         if not path.exists():
-            raise _UsageError(f"{path}: no such cube")
+            raise UsageError(f"{path}: no such cube")
         cubes.append(open_cube(path))
     command = "rmp-risk " + shlex.join(args.argv)
     ds = merge_cubes(cubes, [str(p) for p in args.cubes], command=command)
     write_cube(ds, args.out)
-    _say(f"merged {len(cubes)} cubes into {args.out}")
+    say(f"merged {len(cubes)} cubes into {args.out}")
     print(headline_table(ds, args.event))
     return 0
 
@@ -304,39 +286,63 @@ def _out_format(path: Path) -> str:
     try:
         return cube_format(path)
     except OutputError as err:
-        raise _UsageError(f"--out {err}") from None
+        raise UsageError(f"--out {err}") from None
 
 
 def _check_event(event: str) -> None:
     from .kernels.layout import EVENT_NAMES
 
     if event not in EVENT_NAMES:
-        raise _UsageError(f"--event {event}: unknown event (one of {', '.join(EVENT_NAMES)})")
+        raise UsageError(f"--event {event}: unknown event (one of {', '.join(EVENT_NAMES)})")
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .io import open_cube
+    from .products import CUBE, product_of
     from .report import headline_table
 
-    if not args.cube.exists():
-        raise _UsageError(f"{args.cube}: no such cube")
-    try:
-        print(headline_table(open_cube(args.cube), args.event))
-    except KeyError as err:
-        raise _UsageError(f"--event {args.event}: {err.args[0]}") from None
+    results = [(str(path), _open_result(path)) for path in args.cubes]
+    if args.format == "text":
+        _check_event(args.event)
+        for label, ds in results:
+            if product_of(ds, label) != CUBE:
+                raise UsageError(f"{label}: --format text prints run cubes only")
+            print(headline_table(ds, args.event))
+        return 0
+    from .html_report import write_report
+    from .outputs import check_writable_folder
+
+    for label, ds in results:
+        product_of(ds, label)  # every file a result, before anything is drawn
+    check_writable_folder(args.out, "--out")
+    market = None
+    if args.data is not None:
+        import pandas as pd
+
+        from .calibrate.market import load_market_data
+
+        market = load_market_data(args.data, until=pd.Timestamp.today().normalize())
+    index = write_report(results, args.out, market)
+    say(f"wrote {index} and its figures")
     return 0
 
 
-class _UsageError(InputError):
-    pass
+def _open_result(path: Path):
+    """A result file loaded in memory; a one-line error naming it when it cannot be read."""
+    from .io import open_cube
+
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    try:
+        return open_cube(path)
+    except InputError:
+        raise
+    except (OSError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UsageError(f"{path}: not a readable NetCDF or Zarr result ({reason})") from None
 
 
 class _Interrupted(KeyboardInterrupt):
     pass
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,14 +353,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except InputError as err:
-        _say(f"rmp-risk: error: {err}")
+        say(f"rmp-risk: error: {err}")
         return EXIT_USAGE
     except _Interrupted as err:
-        _say(f"\nrmp-risk: interrupted; {err}")
+        say(f"\nrmp-risk: interrupted; {err}")
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        _say("\nrmp-risk: interrupted; nothing was written")
+        say("\nrmp-risk: interrupted; nothing was written")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error here
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def entry() -> None:

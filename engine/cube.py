@@ -16,6 +16,7 @@ from ._version import __version__
 from .accumulators import Accumulators
 from .config import Config
 from .kernels import layout as L
+from .products import CUBE, PRODUCT_ATTR
 from .schedule import Schedule
 
 WILSON_Z = 1.959963984540054  # two-sided 95% normal quantile
@@ -249,6 +250,7 @@ def global_attrs(config: Config, run_attrs: dict) -> dict:
     sim = config.simulation
     return {
         "Conventions": "CF-1.11",
+        PRODUCT_ATTR: CUBE,
         "title": "rmp-risk: repo-market stress and crisis odds under RMP regimes",
         "source": f"rmp-risk {__version__}",
         "history": f"{now}: {run_attrs.pop('command', 'engine.simulate')}",

@@ -66,6 +66,7 @@ def fan_chart(
     title: str,
     ylabel: str,
     path: str | Path,
+    history_months: pd.DatetimeIndex | Sequence | None = None,
 ) -> Path:
     """Fan chart of a monthly forecast with the realized values on top, written as PNG.
 
@@ -83,6 +84,9 @@ def fan_chart(
         Y-axis label including units, e.g. ``"reserves ($bn)"``.
     path : Path
         The PNG to write (its folder is created); replaced atomically.
+    history_months : DatetimeIndex or None
+        Month starts outside the forecast (realized history) that the x axis also spans, with
+        a dotted line at the forecast's first month; None (default): the forecast months only.
 
     Returns
     -------
@@ -105,6 +109,9 @@ def fan_chart(
         if not known.empty:
             style = dict(color=REALIZED, linewidth=1.5, marker="o", markersize=4, zorder=3)
             ax.plot(known.index, known.to_numpy(dtype=float), label="realized", **style)
+    if history_months is not None and len(history_months) and len(x):
+        ax.axvline(x[0], color="0.4", linestyle=":", linewidth=1.0, label="forecast start")
+        x = x.union(pd.DatetimeIndex(history_months))
     _month_axis(ax, x)
     ax.set_title(title)
     ax.set_xlabel("month")

@@ -70,7 +70,8 @@ def _netcdf_encoding(ds: xr.Dataset) -> dict:
     for name, var in ds.variables.items():
         if var.dtype.kind in "iuf" and var.ndim >= 2:
             encoding[name] = dict(COMPRESSION)
-    encoding["time"] = dict(TIME_ENCODING)
+    if "time" in ds.variables:
+        encoding["time"] = dict(TIME_ENCODING)
     return encoding
 
 

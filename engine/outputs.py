@@ -24,3 +24,10 @@ def check_writable_folder(folder: Path, option: str, path: Path | None = None) -
         raise OutputLocationError(
             f"{option} {shown}: cannot write there ({err.strerror})"
         ) from None
+
+
+def check_writable_file(path: Path, option: str) -> None:
+    """``path`` can be written as a file: not a directory, its folder writable (created)."""
+    if path.is_dir():
+        raise OutputLocationError(f"{option} {path}: is a directory")
+    check_writable_folder(path.parent, option, path)

@@ -179,11 +179,13 @@ def run_plan(
     tasks: Sequence[int] | None = None,
     on_done: OnDone | None = None,
     with_results: bool = False,
+    task: Callable[..., Any] | None = None,
 ) -> Accumulators:
     """Simulate ``tasks`` of ``plan`` (default: all) on ``backend``; return their sum.
 
     ``on_done(task, result)`` is called in this thread as each task finishes (``result`` is its
-    accumulators when ``with_results``, else None).
+    accumulators when ``with_results``, else None). ``task``: what a task computes, called as
+    ``simulate_blocks`` is (the default); its results must add with ``+`` and ``+=``.
     """
     import dask
 
@@ -194,7 +196,7 @@ def run_plan(
         compile_kernels(schedule)  # once, before the threads start
     token = uuid.uuid4().hex[:12]  # keys unique to this run, so runs sharing a cluster never mix
     shared = dask.delayed(schedule, name=f"schedule-{token}", traverse=False)
-    simulate = dask.delayed(simulate_blocks, pure=True)
+    simulate = dask.delayed(task or simulate_blocks, pure=True)
     parts = {
         f"{TASK_PREFIX}-{token}-{i}": simulate(
             shared, seed, plan.block_size, plan.tasks[i], dask_key_name=f"{TASK_PREFIX}-{token}-{i}"

@@ -34,7 +34,7 @@ def test_run_writes_the_cube_and_prints_the_table(short_config, tmp_path, capsys
     ds = open_cube(out)
     assert int(ds.n_paths[0]) == 300 and ds.attrs["seed"] == 5
     assert ds.attrs["history"].endswith("--workers 2")
-    assert main(["report", str(out), "--event", "stress"]) == 0
+    assert main(["report", str(out), "--format", "text", "--event", "stress"]) == 0
     assert "P(stress) by month" in capsys.readouterr().out
 
 
