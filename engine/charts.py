@@ -19,7 +19,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
-from .figures import _month_axis, fan_chart, figure_canvas, save_png
+from .figures import fan_chart, figure_canvas, month_axis, save_png
 from .report import HEADLINE_EVENT
 
 PERCENT = 100.0
@@ -368,7 +368,7 @@ def required_pace_months_chart(ds: xr.Dataset, path: str | Path) -> Path:
             capsize=3,
             label=f"P(at least one {event} day {label})",
         )
-    _month_axis(ax, months)
+    month_axis(ax, months)
     ax.set_ylim(bottom=0.0)
     pace = number(ds.attrs.get("required_pace_bn", np.nan))
     _finish(

@@ -49,7 +49,7 @@ def _level(quantiles: Mapping[float, np.ndarray], q: float) -> np.ndarray | None
     return None
 
 
-def _month_axis(ax, months: pd.DatetimeIndex) -> None:
+def month_axis(ax, months: pd.DatetimeIndex) -> None:
     """Month labels ("Jan 2026") at every 1, 2, 3, 4, 6 or 12 months: at most about 12 labels."""
     step = next(k for k in (1, 2, 3, 4, 6, 12) if len(months) <= 12 * k) if len(months) else 1
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
@@ -112,7 +112,7 @@ def fan_chart(
     if history_months is not None and len(history_months) and len(x):
         ax.axvline(x[0], color="0.4", linestyle=":", linewidth=1.0, label="forecast start")
         x = x.union(pd.DatetimeIndex(history_months))
-    _month_axis(ax, x)
+    month_axis(ax, x)
     ax.set_title(title)
     ax.set_xlabel("month")
     ax.set_ylabel(ylabel)
