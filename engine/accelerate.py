@@ -2,8 +2,10 @@
 
 Kernels release the GIL (dask threads run them side by side) and keep IEEE semantics
 (fastmath off). numba's on-disk cache is opt-in with ``RMP_RISK_NUMBA_CACHE=1``: it is known to
-crash when several processes compile at once on shared file systems. On glibc, compiled code
-calls exp, log and pow without their errno wrappers (``bind_bare_math``).
+crash when several processes compile at once on shared file systems. With
+``RMP_RISK_BARE_MATH=1`` (opt-in, with a warning: it changes every function numba compiles later
+in the process, not only the engine's), compiled code calls glibc's exp, log and pow without
+their errno wrappers (``bind_bare_math``): the same bits, about 6% faster kernels.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ctypes.util
 import functools
 import gc
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,6 +24,7 @@ import numba
 from numba.core.registry import cpu_target
 
 CACHE_ENV = "RMP_RISK_NUMBA_CACHE"
+BARE_MATH_ENV = "RMP_RISK_BARE_MATH"
 # The C math functions the kernels call (math.exp, math.log, float ** float).
 KERNEL_MATH_FUNCTIONS = ("exp", "log", "pow")
 # glibc's entry of each without the errno wrapper, and its symbol version.
@@ -60,20 +64,42 @@ def bind_bare_math() -> dict[str, int]:
     return bare
 
 
+def _switched_on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def cache_enabled() -> bool:
-    return os.environ.get(CACHE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    return _switched_on(CACHE_ENV)
+
+
+def bare_math_enabled() -> bool:
+    return _switched_on(BARE_MATH_ENV)
+
+
+@functools.cache
+def _bind_bare_math_if_asked() -> None:
+    """``bind_bare_math`` once, when ``RMP_RISK_BARE_MATH`` asks for it, with a warning."""
+    if not bare_math_enabled():
+        return
+    bound = bind_bare_math()
+    warnings.warn(
+        f"{BARE_MATH_ENV}=1: {', '.join(bound) or 'nothing'} rebound to glibc's entries without "
+        "errno wrappers for every function numba compiles from now on in this process",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def jit(func=None, refcounted=True, **options):
     """``numba.njit`` with the engine's defaults (nogil, no fastmath, opt-in cache), after
-    ``bind_bare_math``.
+    ``bind_bare_math`` where ``RMP_RISK_BARE_MATH`` asks for it.
 
     ``refcounted=False`` compiles without numba's reference counting (its ``_nrt`` switch):
     for kernels that allocate nothing. Each reference count change is an atomic instruction,
     a full memory barrier on x86; a kernel that passes its arrays to inlined helpers would
     otherwise make several on every simulated day.
     """
-    bind_bare_math()
+    _bind_bare_math_if_asked()
     settings = {"nogil": True, "fastmath": False, "error_model": "numpy", "cache": cache_enabled(),
                 **options}  # fmt: skip
     if not refcounted:

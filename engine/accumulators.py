@@ -63,6 +63,21 @@ class Accumulators:
         total += other
         return total
 
+    def check(self) -> None:
+        """RuntimeError unless the counts add up to ``n_paths``: every histogram of every regime
+        and month counts each path once, and no event count exceeds the paths."""
+        n = self.n_paths
+        sums = self.hist.sum(axis=-1)
+        if not (sums == n).all():
+            v, r, m = np.argwhere(sums != n)[0]
+            raise RuntimeError(
+                f"counts do not add up: histogram {L.HIST_NAMES[v]} of regime {r}, month {m} "
+                f"holds {sums[v, r, m]} paths, not {n}"
+            )
+        first = self.first_event_count.sum(axis=-1)
+        if (self.event_count > n).any() or (first > n).any() or (self.event_count < 0).any():
+            raise RuntimeError(f"counts do not add up: more paths with an event than {n}")
+
     def equals(self, other: Accumulators) -> bool:
         """True when every count is identical."""
         return self.n_paths == other.n_paths and all(

@@ -219,17 +219,23 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume and args.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     _check_event(args.event)
+    _check_cube_out(args.out, zarr_out)
     sim = config.simulation
     regimes = ", ".join(r.name for r in config.active_regimes)
-    say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
-         f"{sim.horizon_months} months from {sim.start}")  # fmt: skip
+
+    def announce(notes: tuple[str, ...]) -> None:  # every check passed: an error stays one line
+        say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
+            f"{sim.horizon_months} months from {sim.start}")  # fmt: skip
+        for note in (*config.notes, *notes):
+            say(f"note: {note}")
+
     started = time.perf_counter()
     command = "rmp-risk " + shlex.join(args.argv)
     try:
         ds = simulate(
             config, store=args.out if zarr_out else None, resume=args.resume,
             overwrite=args.overwrite, progress=not args.quiet, command=command,
-            **backend_options(args),
+            on_start=announce, **backend_options(args),
         )  # fmt: skip
     except KeyboardInterrupt:
         if zarr_out and args.out.exists():
@@ -260,23 +266,35 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .io import open_cube, write_cube
+    from .io import write_cube
     from .merge import merge_cubes
+    from .products import CUBE, product_of
     from .report import headline_table
 
     _out_format(args.out)
     _check_event(args.event)
     cubes = []
     for path in args.cubes:
-        if not path.exists():
-            raise UsageError(f"{path}: no such cube")
-        cubes.append(open_cube(path))
+        ds = _open_result(path)
+        if product_of(ds, str(path)) != CUBE:
+            raise UsageError(f"{path}: merge takes run cubes only")
+        cubes.append(ds)
     command = "rmp-risk " + shlex.join(args.argv)
     ds = merge_cubes(cubes, [str(p) for p in args.cubes], command=command)
     write_cube(ds, args.out)
     say(f"merged {len(cubes)} cubes into {args.out}")
     print(headline_table(ds, args.event))
     return 0
+
+
+def _check_cube_out(path: Path, zarr_out: bool) -> None:
+    """A cube can be written at ``path``: checked before the first path is simulated."""
+    from .outputs import check_writable_file, check_writable_folder
+
+    if zarr_out:  # what is at ``path`` itself is the store's to check
+        check_writable_folder(path.parent, "--out", path)
+    else:
+        check_writable_file(path, "--out")
 
 
 def _out_format(path: Path) -> str:

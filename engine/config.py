@@ -60,12 +60,18 @@ class Uniform:
         return 0.5 * (self.low + self.high)
 
 
+MAX_PATHS = 10**9  # paths of one run (its plan stays small); merge runs of other seeds for more
+MAX_SEED = 2**63 - 1  # the cube stores the seed as a 64-bit integer
+WEIGHT_SUM_TOLERANCE = 1e-9  # weights summing to 1 within this are taken as they are
+STALE_STATE_DAYS = 31  # a start further than this after the state's date is worth a note
+
+
 @dataclass(frozen=True)
 class Simulation:
     start: dt.date
     horizon_months: int = bounded(ge=1, le=600)
-    n_paths: int = bounded(ge=1)
-    seed: int = bounded(ge=0)
+    n_paths: int = bounded(ge=1, le=MAX_PATHS)
+    seed: int = bounded(ge=0, le=MAX_SEED)
     block_size: int = bounded(ge=1, le=1 << 20)
     business_days_per_year: float = bounded(gt=0)
     regimes: tuple[str, ...] | None = None
@@ -303,6 +309,21 @@ class Config:
         by_name = {r.name: r for r in self.regimes}
         return tuple(by_name[name] for name in chosen)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a user should know before the run, though the config is valid."""
+        out = []
+        weights = [r.weight for r in self.active_regimes if r.weight is not None]
+        if weights and abs(sum(weights) - 1.0) > WEIGHT_SUM_TOLERANCE:
+            out.append(f"the mixture's weights sum to {sum(weights):g}: they are divided by it")
+        gap = (self.simulation.start - self.initial.as_of).days
+        if gap > STALE_STATE_DAYS:
+            out.append(
+                f"simulation.start {self.simulation.start} is {gap} days after initial.as_of "
+                f"{self.initial.as_of}: the paths start from that older state"
+            )
+        return tuple(out)
+
     def with_overrides(self, *, paths: int | None = None, seed: int | None = None) -> Config:
         """A copy with ``n_paths`` and/or ``seed`` replaced (validated like the file's values)."""
         sim = self.simulation
@@ -459,6 +480,10 @@ def _read_merged(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise ConfigError(path, "", "is a directory, not a config file") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(path, "", f"not valid TOML ({err})") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(path, "", f"not UTF-8 text (byte {err.start}): not a TOML file") from None
+    except OSError as err:
+        raise ConfigError(path, "", f"cannot be read ({err.strerror or err})") from None
     base = raw.pop("base", None)
     if base is None:
         return raw
@@ -530,14 +555,16 @@ def _convert(hint, value, key, source):
             if low > high:
                 raise ConfigError(source, key, f"range [{low}, {high}] has low > high")
             return Uniform(low, high)
-        raise ConfigError(source, key, f"expected a number or [low, high], got {value!r}")
+        raise ConfigError(
+            source, key, f"expected a finite number or [low, high] of them, got {value!r}"
+        )
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(source, key, f"expected a list, got {type(value).__name__}")
         return tuple(_convert(args[0], v, f"{key}[{i}]", source) for i, v in enumerate(value))
     if hint is float:
         if not _is_number(value):
-            raise ConfigError(source, key, f"expected a number, got {value!r}")
+            raise ConfigError(source, key, f"expected a finite number, got {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -559,7 +586,8 @@ def _convert(hint, value, key, source):
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite int or float (TOML's ``inf`` and ``nan`` are floats: refused)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _checkbounded(fld, value, source, key):
@@ -613,6 +641,11 @@ def _check_consistency(config: Config) -> None:
                 raise ConfigError(src, "simulation.regimes", f"no regime named {name!r}")
         if len(set(chosen)) != len(chosen) or not chosen:
             raise ConfigError(src, "simulation.regimes", "must list distinct regime names")
+    weighted = [r for r in config.active_regimes if r.weight is not None]
+    if weighted and sum(r.weight for r in weighted) <= 0:
+        names = ", ".join(r.name for r in weighted)
+        raise ConfigError(src, f"regimes.{weighted[0].name}.weight",
+                          f"the weights of the mixture ({names}) sum to 0")  # fmt: skip
     family = config.demand_curve.family
     if family not in CURVE_FAMILIES:
         message = f"unknown family {family!r} (one of {', '.join(CURVE_FAMILIES)})"

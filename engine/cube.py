@@ -170,6 +170,7 @@ def build_cube(
 ) -> xr.Dataset:
     """The cube of a run from its accumulators (see README, "The cube"): counts as they are,
     everything else derived from them."""
+    acc.check()  # no cube whose counts do not add up to its paths
     n_regimes = len(schedule.regime_names)
     n = np.full(n_regimes, acc.n_paths, dtype=np.int64)
     n_rem = n[:, None, None]

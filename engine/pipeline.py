@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ def simulate(
     overwrite: bool = False,
     progress: bool = False,
     command: str | None = None,
+    on_start: Callable[[tuple[str, ...]], None] | None = None,
 ) -> xr.Dataset:
     """Simulate every active regime of ``config`` on common paths and return the cube.
 
@@ -64,6 +65,9 @@ def simulate(
         Draw a progress bar on stderr.
     command : str, optional
         The command line, recorded in the cube's ``history``.
+    on_start : callable, optional
+        Called once the inputs, the store and the backend have been checked, before any path
+        runs, with what the user should know (e.g. damaged store entries dropped), one line each.
     """
     config = config.with_overrides(paths=paths, seed=seed)
     sim = config.simulation
@@ -79,10 +83,18 @@ def simulate(
     run_attrs: dict[str, Any] = {}
     if run_store is not None:
         run_attrs["resumed_tasks"] = int(run_store.done.sum())
+    notes = tuple(run_store.dropped) if run_store is not None else ()
+
+    def announce() -> None:
+        if on_start is not None:
+            on_start(notes)
+
     if run_store is not None and run_store.done.all():
+        announce()
         acc = run_store.total  # nothing left to simulate: no workers needed
     else:
         with open_backend(workers, processes, scheduler, cluster, jobs) as backend:
+            announce()
             if run_store is not None:
                 plan = run_store.plan  # fixed when the store was made
             else:

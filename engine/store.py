@@ -15,17 +15,21 @@ Each entry holds ``counts``, the ``Accumulators`` arrays raveled and concatenate
 (int64, compressed), and its ``n_paths``. An entry is written under a ``.partial-`` name and
 renamed into place (and renamed away before it is deleted), so a named entry is always whole;
 the store itself is made the same way. Entries are numbered in the order they are written.
-Opening a store removes the ``.partial-`` entries, keeps the newest total and adds the groups
-that total does not count (a crash between writing a total and deleting the groups it folded in
-leaves groups it already counts: they are dropped, not added twice). Every task that reached the
-store survives an interruption; any other task runs again. Groups are folded into a new total
-every JOURNAL_LIMIT groups, so the store holds at most JOURNAL_LIMIT groups and one total
-(~0.3 MB each, 24 months, compressed) whatever the number of paths.
+Every entry carries the sha256 of its arrays and its path count; on opening, an entry whose
+arrays do not match their checksums, whose path count is not its tasks' or that cannot be read
+is dropped (named on screen) and its tasks run again. Opening a store removes the ``.partial-``
+entries, keeps the newest total and adds the groups that total does not count (a crash between
+writing a total and deleting the groups it folded in leaves groups it already counts: they are
+dropped, not added twice). Every task that reached the store survives an interruption; any other
+task runs again. Groups are folded into a new total every JOURNAL_LIMIT groups, so the store
+holds at most JOURNAL_LIMIT groups and one total (~0.3 MB each, 24 months, compressed) whatever
+the number of paths.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 PROGRESS = "progress"
 PARTIAL = ".partial-"
 JOURNAL_LIMIT = 16  # group entries kept before they are folded into a new total
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: entries carry checksums
 CHECKED = (  # identity keys compared on --resume, in this order, with the name shown
     ("n_paths", "simulation.n_paths"),
     ("seed", "simulation.seed"),
@@ -97,6 +101,7 @@ class RunStore:
         self._journal: list[str] = []  # task entries not folded into the newest total
         self._totals: list[str] = []  # total entries on disk, oldest first
         self._sequence = 0
+        self.dropped: list[str] = []  # damaged entries found on opening, one line each
 
     @property
     def plan(self) -> TaskPlan:
@@ -180,6 +185,7 @@ class RunStore:
             raise RuntimeError(f"{self.path}: {int((~self.done).sum())} tasks are not done")
         self.fold()
         remove_path(self.path / ".zmetadata")  # "finished" again only once the cube is whole
+        remove_path(self.path / ".zattrs")  # the cube's attributes are written anew below
         for name in cube.variables:  # left by an earlier finish: derived, so safe to redo
             remove_path(self.path / str(name))
         write_zarr(cube, self.path, mode="a")
@@ -192,26 +198,63 @@ class RunStore:
         named = sorted((n for n in entries if n.startswith(("total-", "group-"))), key=_number)
         totals = [name for name in named if name.startswith("total-")]
         if totals:
-            group = self._read(totals[-1])
-            self.total += self._accumulators(group)
-            self.done[:] = group["done"][...]
+            entry = self._verified(totals[-1])
+            if entry is not None:
+                acc, done = entry
+                self.total += acc
+                self.done[:] = done
+                self._totals = totals[-1:]
             for old in totals[:-1]:
                 self._delete(old)
-            self._totals = totals[-1:]
         for name in named:
             if not name.startswith("group-"):
                 continue
-            group = self._read(name)
-            tasks = list(group.attrs["tasks"])
+            entry = self._verified(name)
+            if entry is None:
+                continue
+            acc, tasks = entry
             if self.done[tasks].all():
                 self._delete(name)  # already in the total
             elif self.done[tasks].any():
-                raise StoreError(f"{self.path}: {name} overlaps the tasks of the total")
+                self._drop(name, "its tasks overlap others already counted")
             else:
-                self.total += self._accumulators(group)
+                self.total += acc
                 self.done[tasks] = True
                 self._journal.append(name)
         self._sequence = _number(named[-1]) if named else 0
+
+    def _verified(self, name: str):
+        """An entry's (counts, done tasks) once its checksums and its path count agree with
+        its tasks; None, the entry deleted and its tasks left to run again, if damaged."""
+        try:
+            group = self._read(name)
+            attrs = dict(group.attrs)
+            counts = group["counts"][...]
+            if _sha256(counts) != attrs["counts_sha256"]:
+                return self._drop(name, "its counts do not match their checksum")
+            if name.startswith("total-"):
+                done = group["done"][...]
+                if done.shape != self.done.shape or _sha256(done) != attrs["done_sha256"]:
+                    return self._drop(name, "its list of done tasks does not match its checksum")
+                tasks = [int(t) for t in done.nonzero()[0]]
+            else:
+                tasks = [int(t) for t in attrs["tasks"]]
+                if not tasks or min(tasks) < 0 or max(tasks) >= self.done.size:
+                    return self._drop(name, "its tasks are not tasks of this run")
+                done = tasks
+            acc = self._accumulators(counts, int(attrs["n_paths"]))
+        except Exception as err:  # any damage: unreadable chunks, metadata, attributes
+            reason = f"unreadable ({type(err).__name__}: {str(err).splitlines()[0][:80]})"
+            return self._drop(name, reason)
+        expected = sum(self.plan.paths(t) for t in tasks)
+        if acc.n_paths != expected:
+            return self._drop(name, f"it counts {acc.n_paths} paths, its tasks {expected}")
+        return acc, done
+
+    def _drop(self, name: str, reason: str) -> None:
+        self.dropped.append(f"{self.path}: dropped damaged entry {PROGRESS}/{name} ({reason})")
+        self._delete(name)
+        return None
 
     def _read(self, name: str):
         import zarr
@@ -229,26 +272,32 @@ class RunStore:
                 arrays["done"] = done
             for key, array in arrays.items():
                 group.create_array(key, data=array, chunks=array.shape)
-            group.attrs.update(n_paths=acc.n_paths, **attrs)
+            sums = {f"{key}_sha256": _sha256(array) for key, array in arrays.items()}
+            group.attrs.update(n_paths=acc.n_paths, **sums, **attrs)
             os.rename(tmp, self.progress / name)
         finally:
             remove_path(tmp)
 
-    def _accumulators(self, group) -> Accumulators:
-        """An entry's counts, shaped like ``total``'s arrays."""
-        flat = group["counts"][...]
+    def _accumulators(self, flat: np.ndarray, n_paths: int) -> Accumulators:
+        """An entry's raveled counts, shaped like ``total``'s arrays."""
         arrays, start = [], 0
         for like in self.total.arrays:
             arrays.append(flat[start : start + like.size].reshape(like.shape))
             start += like.size
         if start != flat.size:
-            raise StoreError(f"{self.path}: {group.name}: counts of another shape")
-        return Accumulators(int(group.attrs["n_paths"]), *arrays)
+            raise ValueError(f"counts of another shape ({flat.size} values, not {start})")
+        return Accumulators(n_paths, *arrays)
 
     def _delete(self, name: str) -> None:
         doomed = self.progress / f"{PARTIAL}deleted-{name}-{os.getpid()}"
         os.rename(self.progress / name, doomed)
         remove_path(doomed)
+
+
+def _sha256(array: np.ndarray) -> str:
+    """Checksum of an array's values (little-endian bytes of its dtype)."""
+    data = np.ascontiguousarray(array)
+    return hashlib.sha256(data.astype(data.dtype.newbyteorder("<")).tobytes()).hexdigest()
 
 
 def _number(name: str) -> int:

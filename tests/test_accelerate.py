@@ -2,14 +2,23 @@
 compilation."""
 
 import gc
+import json
 import math
+import os
 import platform
+import subprocess
+import sys
 
-import llvmlite.binding
 import numpy as np
 import pytest
 
-from engine.accelerate import KERNEL_MATH_FUNCTIONS, bind_bare_math, collector_paused, jit
+from engine.accelerate import (
+    BARE_MATH_ENV,
+    KERNEL_MATH_FUNCTIONS,
+    bind_bare_math,
+    collector_paused,
+    jit,
+)
 
 # Arguments across each function's range, its special values and where its result overflows,
 # underflows or is undefined.
@@ -65,14 +74,42 @@ def test_compiled_math_gives_the_c_librarys_bits():
         assert same.all(), (name, got[~same][:5], want[~same][:5])
 
 
-def test_bare_math_is_bound_on_glibc():
-    bound = bind_bare_math()
-    if platform.libc_ver()[0] == "glibc":
-        assert sorted(bound) == sorted(KERNEL_MATH_FUNCTIONS)
-        for name, address in bound.items():
-            assert llvmlite.binding.address_of_symbol(name) == address
-    else:
-        assert bound == {}
+BOUND_SCRIPT = """
+import json
+import llvmlite.binding
+from engine.accelerate import KERNEL_MATH_FUNCTIONS, bind_bare_math
+import engine.kernels.paths  # compiles nothing; decorating the kernels binds when asked
+print(json.dumps({name: llvmlite.binding.address_of_symbol(name) for name in KERNEL_MATH_FUNCTIONS}
+                 | {"bare": bind_bare_math()}))
+"""
+
+
+def _symbols(env_value):
+    env = {k: v for k, v in os.environ.items() if k != BARE_MATH_ENV}
+    if env_value is not None:
+        env[BARE_MATH_ENV] = env_value
+    done = subprocess.run([sys.executable, "-W", "default", "-c", BOUND_SCRIPT], env=env,
+                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's bare entries only")
+def test_bare_math_is_bound_only_when_asked():
+    """Off by default: importing the kernels leaves numba's symbols as they were; with
+    RMP_RISK_BARE_MATH=1 they point at glibc's bare entries, with a warning."""
+    off, off_err = _symbols(None)
+    on, on_err = _symbols("1")
+    bare = on.pop("bare")
+    off.pop("bare")
+    assert sorted(bare) == sorted(KERNEL_MATH_FUNCTIONS)
+    for name in KERNEL_MATH_FUNCTIONS:
+        assert on[name] == bare[name] and off[name] != bare[name]
+    assert BARE_MATH_ENV in on_err and BARE_MATH_ENV not in off_err
+
+
+def test_bind_bare_math_off_glibc_binds_nothing():
+    if platform.libc_ver()[0] != "glibc":
+        assert bind_bare_math() == {}
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -43,6 +43,8 @@ def test_sweep_search_sensitivity_and_their_report(short_config, tmp_path, capsy
     assert {p.name for p in out.glob("*.png")} == {"sweep.png", "pace.png", "sens.png"}
     report = tmp_path / "report"
     files = [str(out / n) for n in ("sweep.nc", "pace.nc", "sens.nc")]
+    assert main(["merge", files[0], files[0], "--out", str(tmp_path / "m.nc")]) == 2
+    assert "merge takes run cubes only" in capsys.readouterr().err
     assert main(["report", *files, "--out", str(report)]) == 0
     page = (report / "index.html").read_text()
     html.parser.HTMLParser().feed(page)

@@ -113,9 +113,9 @@ def test_base_default_keyword(tmp_path):
         ("[simulation]\nn_paths = 1.5\n", "simulation.n_paths", "expected an integer"),
         ("[simulation]\nblock_size = 0\n", "simulation.block_size", "must be >= 1"),
         ("[simulation]\nstart = '2026-01-02'\n", "simulation.start", "expected a date"),
-        ("[demand_curve]\nbeta_bp = true\n", "demand_curve.beta_bp", "expected a number"),
+        ("[demand_curve]\nbeta_bp = true\n", "demand_curve.beta_bp", "expected a finite number"),
         ("[regimes.A]\npace_bn = [30, 20]\n", "regimes.A.pace_bn", "low > high"),
-        ("[regimes.A]\npace_bn = [1, 2, 3]\n", "regimes.A.pace_bn", "number or [low, high]"),
+        ("[regimes.A]\npace_bn = [1, 2, 3]\n", "regimes.A.pace_bn", "[low, high] of them"),
         ("[regimes.Z]\nweight = 0.1\n", "regimes.Z.pace_bn", "missing required key"),
         ("[regimes.Z]\npace_bn = 5\nthen_pace_bn = 1\n", "regimes.Z", "go together"),
         ("[regimes.Z]\npace_bn = 5\nspeed = 1\n", "regimes.Z.speed", "unknown key"),
@@ -123,6 +123,17 @@ def test_base_default_keyword(tmp_path):
         ("[simulation]\nregimes = ['Q']\n", "simulation.regimes", "no regime named"),
         ("[output]\nquantiles = [0.5, 1.5]\n", "output.quantiles", "(0, 1)"),
         ("[tga]\nanchor_bn = [1.0]\n", "tga.anchor_bn", "one value per"),
+        ("[tga]\ndaily_sd_bn = inf\n", "tga.daily_sd_bn", "expected a finite number"),
+        ("[tga]\ndaily_sd_bn = nan\n", "tga.daily_sd_bn", "expected a finite number"),
+        ("[tga]\nanchor_bn = [1.0, -inf]\n", "tga.anchor_bn[1]", "expected a finite number"),
+        ("[regimes.A]\npace_bn = [20, inf]\n", "regimes.A.pace_bn", "finite number"),
+        ("[simulation]\nseed = 9223372036854775808\n", "simulation.seed", "must be <="),
+        ("[simulation]\nn_paths = 1_000_000_000_000_000\n", "simulation.n_paths", "must be <="),
+        (
+            "[regimes.A]\nweight = 0\n[regimes.B]\nweight = 0\n[regimes.C]\nweight = 0\n",
+            "regimes.A.weight",
+            "sum to 0",
+        ),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path, text, key, message):
@@ -141,6 +152,23 @@ def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML") as info:
         load_config(bad)
     assert str(bad) in str(info.value)
+
+
+def test_a_config_that_is_not_text_names_the_file(tmp_path):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe\x00[simulation]")
+    with pytest.raises(ConfigError, match="not UTF-8 text") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_notes_on_weights_and_a_stale_state(tmp_path):
+    text = 'base = "default"\n[regimes.A]\nweight = 0.8\n'
+    assert "sum to 1.4: they are divided by it" in load_config(write(tmp_path, text)).notes[0]
+    late = write(tmp_path, 'base = "default"\n[simulation]\nstart = 2090-01-02\n', "late.toml")
+    (note,) = load_config(late).notes
+    assert "simulation.start 2090-01-02 is" in note and "older state" in note
+    assert load_config(MODEL_CONFIG).notes == ()
 
 
 def test_missing_section_in_a_standalone_file(tmp_path):

@@ -71,7 +71,7 @@ def test_batch_standard_error_of_single_paths_is_the_sample_standard_error():
 def test_a_higher_knee_raises_the_odds(short_config):
     """x0 is the reserve ratio below which the curve steepens: a higher knee means scarcer
     reserves at the same level, so higher odds; the base equals a run's mixture."""
-    result = sensitivity(short_config, [parse_vary("demand_curve.x0=0.09:0.12", short_config)],
+    result = sensitivity(short_config, [parse_vary("demand_curve.x0=0.09:0.14", short_config)],
                          "tight", seed=3)  # fmt: skip
     base = simulate(short_config, seed=3)
     mix = base.mixture_cumulative_event_probability.sel(event="tight").isel(time=-1)
@@ -86,7 +86,7 @@ def test_a_higher_knee_raises_the_odds(short_config):
 
 def test_keys_come_sorted_by_effect(short_config):
     varies = [parse_vary("tga.daily_sd_bn=25:35", short_config),
-              parse_vary("demand_curve.x0=0.09:0.12", short_config)]  # fmt: skip
+              parse_vary("demand_curve.x0=0.09:0.14", short_config)]  # fmt: skip
     result = sensitivity(short_config, varies, "tight", regime="A", seed=3)
     assert [v.key for v in result.varies] == ["demand_curve.x0", "tga.daily_sd_bn"]
     effects = np.abs(result.high - result.low)

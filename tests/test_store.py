@@ -230,3 +230,72 @@ def test_a_store_of_something_else_is_refused(short, tmp_path):
     other = tweak(short, **{"spread.jump_p0": 0.5})
     with pytest.raises(StoreError, match=r"config key spread\.jump_p0 differs"):
         simulate(other, paths=64, store=tmp_path / "y.zarr", resume=True)
+
+
+def _interrupted_store(short, out, monkeypatch, journal_limit, finished=7):
+    """A store of ``short`` holding ``finished`` single-block tasks: in group entries, or
+    folded into a total when ``journal_limit`` is small."""
+    monkeypatch.setattr(engine_store, "JOURNAL_LIMIT", journal_limit)
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, Recorder, "put", finished + 1)
+        with pytest.raises(KeyboardInterrupt):
+            simulate(short, workers=1, task_blocks=1, store=out)
+    return entries(out)
+
+
+def _chunk(out, name, array="counts"):
+    (chunk,) = [p for p in (out / "progress" / name / array).iterdir() if p.name[0] != "."]
+    return chunk
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["missing_chunk", "truncated_chunk", "no_attributes", "garbage_attributes",
+     "flipped_byte", "total_missing_chunk", "total_done_damaged", "wrong_path_count"],
+)  # fmt: skip
+def test_a_damaged_entry_is_dropped_and_its_tasks_rerun(short, reference, tmp_path, monkeypatch,
+                                                       damage):  # fmt: skip
+    """Each kind of damage to an entry: the resume drops it (and says so) and reruns its tasks;
+    the cube is the reference's, counts adding up to the paths."""
+    out = tmp_path / "run.zarr"
+    of_total = damage.startswith("total")
+    names = _interrupted_store(short, out, monkeypatch, 2 if of_total else 100)
+    entry = next(n for n in names if n.startswith("total-" if of_total else "group-"))
+    group = total = entry
+    attrs = out / "progress" / group / ".zattrs"
+    if damage == "missing_chunk":
+        _chunk(out, group).unlink()
+    elif damage == "truncated_chunk":
+        chunk = _chunk(out, group)
+        chunk.write_bytes(chunk.read_bytes()[:20])
+    elif damage == "no_attributes":
+        attrs.unlink()
+    elif damage == "garbage_attributes":
+        attrs.write_text("{nonsense")
+    elif damage == "flipped_byte":
+        chunk = _chunk(out, group)
+        data = bytearray(chunk.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        chunk.write_bytes(bytes(data))
+    elif damage == "total_missing_chunk":
+        _chunk(out, total).unlink()
+    elif damage == "total_done_damaged":
+        _chunk(out, total, "done").unlink()
+    elif damage == "wrong_path_count":
+        text = attrs.read_text().replace('"n_paths": 64', '"n_paths": 65')
+        assert text != attrs.read_text()
+        attrs.write_text(text)
+    notes = []
+    cube = simulate(short, store=out, resume=True, on_start=notes.extend)
+    assert_same_cube(cube, reference)
+    assert len(notes) == 1 and "dropped damaged entry" in notes[0], notes
+    assert entry in notes[0]
+
+
+def test_a_damaged_store_root_is_rewritten_when_the_run_finishes(short, reference, tmp_path):
+    out = tmp_path / "run.zarr"
+    simulate(short, store=out)
+    (out / ".zattrs").write_text("nonsense")
+    (out / ".zmetadata").unlink()  # so the resume finishes it again
+    assert_same_cube(simulate(short, store=out, resume=True), reference)
+    assert_same_cube(open_cube(out), reference)

@@ -220,9 +220,9 @@ class Sensitivity:
 
         ds = xr.Dataset(
             {
-                "low_value": var([v.low for v in self.varies], "low value of the key", "key's"),
-                "high_value": var([v.high for v in self.varies], "high value of the key", "key's"),
-                "base_value": var([v.base for v in self.varies], "the config's value", "key's"),
+                "low_value": var([v.low for v in self.varies], "low value of the key"),
+                "high_value": var([v.high for v in self.varies], "high value of the key"),
+                "base_value": var([v.base for v in self.varies], "the config's value"),
                 "probability_low": var(self.low, "headline probability at the low value"),
                 "probability_high": var(self.high, "headline probability at the high value"),
                 "difference_low": var(self.low - self.base, "low minus base probability"),
@@ -270,25 +270,26 @@ def sensitivity(
     if not varies:
         raise SensitivityError("--vary: nothing to vary")
     base_config = _headline_config(config, within, regime)
+    # every value is validated here, before any path runs
     variants_of = [
         (with_value(base_config, v.key, v.low), with_value(base_config, v.key, v.high))
         for v in varies
-    ]  # fmt: skip  (every value checked before any path runs)
+    ]
     expected = 1 + 2 * len(varies)
     with variants(config, paths, seed, expected=expected, progress=progress, **backend) as run:
-        base = _Headline(run, e, within, regime)
-        base_n = base(base_config)
+        headline = _Headline(run, e, within, regime)
+        base = headline(base_config)
         lows, highs, low_se, high_se = [], [], [], []
         for low_config, high_config in variants_of:
-            low = base(low_config)
-            high = base(high_config)
+            low = headline(low_config)
+            high = headline(high_config)
             lows.append(low.total / run.paths)
             highs.append(high.total / run.paths)
-            low_se.append(batch_stderr_of_difference(low.counts, base_n.counts, base_n.sizes))
-            high_se.append(batch_stderr_of_difference(high.counts, base_n.counts, base_n.sizes))
+            low_se.append(batch_stderr_of_difference(low.counts, base.counts, base.sizes))
+            high_se.append(batch_stderr_of_difference(high.counts, base.counts, base.sizes))
         attrs = {**run.backend.describe(), "command": command or "engine.sensitivity"}
-    p_base = base_n.total / run.paths
-    stderr = batch_stderr_of_difference(base_n.counts, np.zeros_like(base_n.counts), base_n.sizes)
+    p_base = base.total / run.paths
+    stderr = batch_stderr_of_difference(base.counts, np.zeros_like(base.counts), base.sizes)
     order = np.argsort(-np.abs(np.array(highs) - np.array(lows)), kind="stable")
     return Sensitivity(
         event=event, within=within, regime=regime, base=p_base, base_stderr=stderr,

@@ -39,7 +39,6 @@ class Variants:
     def __init__(self, backend: Backend, paths: int, seed: int, expected: int, progress: bool):
         self.backend, self.paths, self.seed = backend, paths, seed
         self.bar = Progress(paths * max(1, expected)) if progress else None
-        self.runs = 0
 
     def accumulators(self, config: Config) -> Accumulators:
         """The counts of ``config`` over the shared paths."""
@@ -47,7 +46,8 @@ class Variants:
         schedule = build_schedule(config)
         plan = plan_tasks(self.paths, config.simulation.block_size, self.backend.workers)
         acc = run_plan(self.backend, schedule, self.seed, plan, on_done=self._on_done(plan))
-        self.runs += 1
+        if acc.n_paths != self.paths:
+            raise RuntimeError(f"the tasks hold {acc.n_paths} paths, not {self.paths}")
         return acc
 
     def batches(self, config: Config, event: int, within: int) -> BatchCounts:
@@ -60,7 +60,6 @@ class Variants:
         counts = run_plan(
             self.backend, schedule, self.seed, plan, on_done=self._on_done(plan), task=task
         )
-        self.runs += 1
         counts = counts.in_path_order()
         if int(counts.sizes.sum()) != self.paths:
             raise RuntimeError(f"the batches hold {counts.sizes.sum()} paths, not {self.paths}")
