@@ -8,7 +8,12 @@ callback, or from ``distributed.as_completed`` on the tasks' futures. ``distribu
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import signal
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
 
 ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT = "10s"
+SUBMIT_TIMEOUT = 120  # seconds for the batch system to accept the jobs
+SUBMIT_POLL = 0.1  # seconds between looks at the submission
 TASK_RETRIES = 2  # a task that raises is tried again (tasks are pure); lost workers are separate
 JOBQUEUE_CLASSES = {
     "slurm": "SLURMCluster",
@@ -216,10 +223,22 @@ def load_cluster_file(path: Path) -> tuple[str, dict[str, Any]]:
     return kind, options
 
 
+def _import_dask_jobqueue():
+    """``dask_jobqueue``, without the SIGINT handler it installs on import (``sys.exit()``, so
+    that Ctrl-C would end a run with status 0): Ctrl-C stays a KeyboardInterrupt."""
+    import dask_jobqueue
+
+    handler = signal.getsignal(signal.SIGINT)
+    theirs = getattr(handler, "__module__", "") or ""
+    if theirs.startswith("dask_jobqueue") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return dask_jobqueue
+
+
 def jobqueue_cluster(path: Path) -> JobQueueCluster:
     """The dask-jobqueue cluster a cluster file describes (its scheduler starts here; no job is
     submitted until it is scaled)."""
-    import dask_jobqueue
+    dask_jobqueue = _import_dask_jobqueue()
 
     kind, options = load_cluster_file(path)
     cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[kind])
@@ -237,7 +256,15 @@ def _jobqueue_backend(path: Path, jobs: int) -> Iterator[Backend]:
     kind, options = load_cluster_file(path)
     cluster = jobqueue_cluster(path)
     try:
-        cluster.scale(jobs=jobs)
+        submit = getattr(cluster.job_cls, "submit_command", None) or ""
+        if submit and shutil.which(submit.split()[0]) is None:
+            raise ClusterError(
+                f"{path}: jobqueue.{kind}: cannot submit jobs: {submit.split()[0]!r} is not on "
+                "this machine's PATH (run from a login node of the cluster)"
+            )
+        with _quiet_event_loop_errors():
+            cluster.scale(jobs=jobs)
+            _submitted(cluster, path, kind)
         client = Client(cluster, set_as_default=False)
         try:
             label = f"{kind} (dask-jobqueue, {jobs} jobs) {cluster.scheduler_address}"
@@ -246,6 +273,52 @@ def _jobqueue_backend(path: Path, jobs: int) -> Iterator[Backend]:
             client.close()
     finally:
         cluster.close()
+
+
+def _submitted(cluster: JobQueueCluster, path: Path, kind: str) -> None:
+    """Wait until the scaled jobs have been handed to the batch system; ClusterError with the
+    scheduler's message if that failed (the run would otherwise wait for workers that never
+    come). A job whose submission failed is tried once more, for its message."""
+    deadline = time.monotonic() + SUBMIT_TIMEOUT
+    while len(cluster.workers) < len(cluster.worker_spec):  # filled once every job tried
+        if time.monotonic() > deadline:
+            raise ClusterError(f"{path}: jobqueue.{kind}: no job submitted in {SUBMIT_TIMEOUT}s")
+        time.sleep(SUBMIT_POLL)
+    failed = [job for job in cluster.workers.values() if getattr(job, "job_id", 0) is None]
+    if not failed:
+        return
+    try:
+        cluster.sync(_start, failed[0])
+    except Exception as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        message = lines[-1] if lines else type(err).__name__
+        from distributed.core import Status
+
+        for name, job in list(cluster.workers.items()):  # never submitted: nothing to cancel
+            if getattr(job, "job_id", 0) is None:
+                job.status = Status.failed
+                del cluster.workers[name]
+                cluster.worker_spec.pop(name, None)
+        raise ClusterError(f"{path}: jobqueue.{kind}: job submission failed: {message}") from None
+
+
+async def _start(job) -> None:
+    await job  # a job not yet submitted submits itself when awaited
+
+
+@contextmanager
+def _quiet_event_loop_errors() -> Iterator[None]:
+    """The event loop's own report of a failed submission (a traceback on stderr) held back:
+    the failure is reported once, as a ClusterError."""
+    loggers = [logging.getLogger(name) for name in ("tornado.application", "asyncio")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def run_accumulators(

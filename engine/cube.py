@@ -23,8 +23,11 @@ WILSON_Z = 1.959963984540054  # two-sided 95% normal quantile
 
 PROB = "1"
 COUNT = "1"
-BN = "USD billions"
-BP = "bp"
+# UDUNITS has no currency and no basis point: amounts are dimensionless multiples of 1e9 (US
+# dollars, said in long_name) and spreads multiples of 1e-4 (basis points), both valid CF units.
+BN = "1e9"
+BP = "1e-4"
+UNIT_WORDS = {BN: "billions of US dollars", BP: "basis points"}
 REM = ("regime", "event", "time")
 JOINT = ("regime", "other_regime", "event", "time")
 RTQ = ("regime", "time", "quantile")
@@ -222,15 +225,20 @@ def build_cube(
     )
     for name in ds.data_vars:
         spec = VARIABLES[name]
-        ds[name].attrs.update(units=spec.units, long_name=spec.long_name)
+        words = UNIT_WORDS.get(spec.units)
+        long_name = f"{spec.long_name}, {words}" if words else spec.long_name
+        ds[name].attrs.update(units=spec.units, long_name=long_name)
     for v, name in enumerate(L.HIST_NAMES):
         low, width = schedule.hist_grid[v]
         ds[f"{name}_histogram"].attrs.update(
             bin_low=low, bin_width=width,
             comment="bin 0 counts values below bin_low, the last bin values at or above the top",
         )  # fmt: skip
-        ds[name].attrs["comment"] = f"from {name}_histogram; resolution {width} {ds[name].units}"
-    ds["time"].attrs.update(long_name="month start", standard_name="time")
+        words = UNIT_WORDS[ds[name].units]
+        ds[name].attrs["comment"] = f"from {name}_histogram; resolution {width} {words}"
+    ds["time"].attrs.update(
+        long_name="month start", standard_name="time", units_metadata="leap_seconds: none"
+    )
     ds["horizon"].attrs.update(long_name="months ahead", units="1")
     ds["quantile"].attrs.update(long_name="quantile level", units="1")
     ds["weight"].attrs.update(long_name="prior weight (NaN: not in the mixture)", units="1")

@@ -48,6 +48,7 @@ def write_cube(ds: xr.Dataset, path: str | Path) -> Path:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         if kind == "netcdf":
+            ds = file_layout(ds)
             ds.to_netcdf(tmp, engine="h5netcdf", encoding=_netcdf_encoding(ds))
             os.replace(tmp, path)
         else:
@@ -61,17 +62,33 @@ def write_cube(ds: xr.Dataset, path: str | Path) -> Path:
 def write_zarr(ds: xr.Dataset, path: str | Path, mode: str = "w") -> None:
     """Write ``ds`` into the Zarr group at ``path`` (``mode="a"`` keeps its other members);
     the consolidated metadata is written last."""
-    encoding = {"time": dict(TIME_ENCODING)}
+    encoding = {"time": dict(TIME_ENCODING)} if "time" in ds.variables else {}
+    ds = file_layout(ds)
     ds.to_zarr(path, mode=mode, consolidated=True, zarr_format=ZARR_FORMAT, encoding=encoding)
 
 
+def file_layout(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with ``time`` the last dimension of every variable that has it, as the CF
+    conventions ask (T after the dimensions without a spatiotemporal meaning)."""
+    return ds.transpose(..., "time", missing_dims="ignore")
+
+
+def memory_layout(ds: xr.Dataset) -> xr.Dataset:
+    """A cube read from a file in the engine's own order: (…, time, quantile) and
+    (…, time, bin), the order its code and ``Accumulators`` use."""
+    return ds.transpose(..., "time", "quantile", "bin", missing_dims="ignore")
+
+
 def _netcdf_encoding(ds: xr.Dataset) -> dict:
-    encoding = {}
+    encoding: dict[str, dict] = {}
     for name, var in ds.variables.items():
         if var.dtype.kind in "iuf" and var.ndim >= 2:
             encoding[name] = dict(COMPRESSION)
+    for name in ds.coords:  # coordinates have no missing values: no _FillValue (CF)
+        if ds[name].dtype.kind in "fM":
+            encoding.setdefault(name, {})["_FillValue"] = None
     if "time" in ds.variables:
-        encoding["time"] = dict(TIME_ENCODING)
+        encoding.setdefault("time", {}).update(TIME_ENCODING)
     return encoding
 
 
@@ -103,6 +120,6 @@ def open_cube(path: str | Path) -> xr.Dataset:
                 f"{path}: not a finished cube (an interrupted run? finish it with --resume)"
             )
         with xr.open_dataset(path, engine="zarr", consolidated=True, chunks=None) as ds:
-            return ds.load()
+            return memory_layout(ds.load())
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+        return memory_layout(ds.load())

@@ -17,7 +17,8 @@ SWEEP = "sweep"
 REQUIRED_PACE = "required_pace"
 SENSITIVITY = "sensitivity"
 PRODUCTS = (CUBE, SWEEP, REQUIRED_PACE, SENSITIVITY)
-PACE_UNITS = "USD billions per month"
+PACE_UNITS = "1e9"  # per month, in US dollars (said in long_name): UDUNITS has no currency
+PACE_WORDS = "billions of US dollars per month"
 
 
 class NotAProductError(InputError):

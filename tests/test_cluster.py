@@ -5,6 +5,7 @@ each job script on this machine) gives the same cube as a local run."""
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -74,6 +75,52 @@ def test_bad_cluster_files_exit_2_naming_the_file(tmp_path, capsys, text, messag
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"rmp-risk: error: {path}: ") and message in err[-1]
     assert not out.exists()
+
+
+def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
+    """A PATH with ``sbatch`` (this script; None: no sbatch at all) and a cluster file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if sbatch is not None:
+        (bin_dir / "sbatch").write_text(sbatch)
+        (bin_dir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))  # nothing else: no real sbatch either
+    options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
+    options["jobqueue"]["slurm"].update(cores=1, memory="2GB", local_directory=str(tmp_path),
+                                        scheduler_options={"host": "127.0.0.1"})  # fmt: skip
+    cluster_file = tmp_path / "slurm.yaml"
+    cluster_file.write_text(yaml.safe_dump(options))
+    return cluster_file
+
+
+@pytest.mark.parametrize(
+    ("sbatch", "message"),
+    [(None, "cannot submit jobs: 'sbatch' is not on this machine's PATH (run from a login "
+            "node of the cluster)"),
+     ("#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Invalid account' >&2\n"
+      "exit 1\n", "job submission failed: sbatch: error: Batch job submission failed: "
+      "Invalid account")],
+)  # fmt: skip
+def test_a_failed_job_submission_ends_the_run_with_exit_2(tmp_path, monkeypatch, capsys, sbatch,
+                                                          message):  # fmt: skip
+    """No waiting at 0% for workers that never come: one line naming the cluster file."""
+    cluster_file = _fake_slurm(tmp_path, monkeypatch, sbatch)
+    config = write_short_config(tmp_path / "run.toml", paths=64)
+    out = tmp_path / "cube.nc"
+    started = time.monotonic()
+    assert main(["run", str(config), "--cluster", str(cluster_file), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"rmp-risk: error: {cluster_file}: jobqueue.slurm: {message}", err
+    assert "Traceback" not in "\n".join(err) and not out.exists()
+    assert time.monotonic() - started < 60
+
+
+def test_ctrl_c_stays_an_interrupt_once_dask_jobqueue_is_imported():
+    """dask-jobqueue's import installs a SIGINT handler that calls sys.exit() (status 0); the
+    engine puts Python's back, so an interrupted cluster run exits 130."""
+    cluster = jobqueue_cluster(CLUSTER_FILES / "slurm.yaml")
+    cluster.close()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch):

@@ -72,13 +72,17 @@ def test_histogram_cdf_inverts_the_cube_quantiles():
 @pytest.fixture(scope="module")
 def cube(model_config):
     """A cube built from synthetic histograms: month-end reserves ~ N(3000, 100) $bn in every
-    regime and month; the other statistics empty."""
+    regime and month; every path at 0 in the other statistics (so every histogram counts
+    every path, as build_cube checks)."""
     config = small(model_config, months=len(CUBE_MONTHS), paths=20_000)
     schedule = build_schedule(config)
     acc = Accumulators.zeros(len(schedule.regime_names), len(CUBE_MONTHS), schedule.n_bins)
     low, width = schedule.hist_grid[L.H_RESERVES_EOM]
     values = np.random.default_rng(0).normal(RESERVES_MEAN, RESERVES_SD, 20_000)
     bins = np.clip(np.floor((values - low) / width).astype(int) + 1, 0, schedule.n_bins + 1)
+    for v in range(L.N_HISTS):
+        at_zero = 1 + int((0.0 - schedule.hist_grid[v][0]) // schedule.hist_grid[v][1])
+        acc.hist[v, ..., at_zero] = values.size
     acc.hist[L.H_RESERVES_EOM] = np.bincount(bins, minlength=schedule.n_bins + 2)
     acc.n_paths = values.size
     ds = build_cube(acc, config, schedule)

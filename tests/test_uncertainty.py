@@ -97,7 +97,7 @@ ON = "[uncertainty]\nparameters = true\n"
         (ON + toml_block(["demand_curve.x0"], [1.5], [[0.01]]), "uncertainty.block[0].mean[0]",
          "must be < 1"),
         (ON + toml_block(["srf.leak"], ["a"], [[0.01]]), "uncertainty.block[0].mean[0]",
-         "expected a number"),
+         "expected a finite number"),
         (ON + toml_block([], [], []), "uncertainty.block[0].keys", "at least one"),
         (ON, "uncertainty.parameters", "at least one [[uncertainty.block]]"),
         ("[uncertainty]\nparameters = 1\n", "uncertainty.parameters", "expected true or false"),

@@ -21,7 +21,7 @@ import xarray as xr
 from ..config import Config, from_plain
 from ..cube import binomial_stderr, global_attrs, wilson_interval
 from ..errors import InputError
-from ..products import PACE_UNITS, PRODUCT_ATTR, REQUIRED_PACE
+from ..products import PACE_UNITS, PACE_WORDS, PRODUCT_ATTR, REQUIRED_PACE
 from .odds import check_within, cumulative_counts, event_index
 from .paces import with_paces
 from .variants import Variants, variants
@@ -122,7 +122,8 @@ class RequiredPace:
         lower, upper = wilson_interval(counts, np.full(counts.shape, n))
         prob = "1"
         data = {
-            "search_pace": ("search", paces, {"units": PACE_UNITS, "long_name": "pace searched"}),
+            "search_pace": ("search", paces, {"units": PACE_UNITS,
+                                              "long_name": f"pace searched, {PACE_WORDS}"}),
             "search_count": ("search", counts, {"units": "1", "long_name": "paths with an event"}),
             "search_probability": ("search", counts / n, {"units": prob, "long_name": (
                 f"probability of at least one {self.event} day within {self.within} months")}),

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ..config import Config
-from ..products import PACE_UNITS, PRODUCT_ATTR, SWEEP
+from ..products import PACE_UNITS, PACE_WORDS, PRODUCT_ATTR, SWEEP
 from .odds import check_within, event_index
 from .paces import with_paces
 from .variants import variants
@@ -45,8 +45,8 @@ def as_sweep(cube: xr.Dataset, paces: np.ndarray, regime: str | None) -> xr.Data
     ds = cube.drop_vars("weight").rename(regime="pace", other_regime="other_pace")
     ds = ds.assign_coords(pace=("pace", paces), other_pace=("other_pace", paces))
     for name in ("pace", "other_pace"):
-        ds[name].attrs.update(units=PACE_UNITS, long_name="constant RMP pace")
-    ds["other_pace"].attrs["long_name"] = "constant RMP pace (second of a pair)"
+        ds[name].attrs.update(units=PACE_UNITS, long_name=f"constant RMP pace, {PACE_WORDS}")
+    ds["other_pace"].attrs["long_name"] = f"constant RMP pace (second of a pair), {PACE_WORDS}"
     ds.attrs.update({PRODUCT_ATTR: SWEEP, "sweep_regime": regime or ""})
     return ds
 

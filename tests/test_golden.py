@@ -1,0 +1,43 @@
+"""A golden regression: the exact counts of a small fixed run, as a sha256 of its accumulators.
+
+A change of numba, NumPy, llvmlite or the C library that alters the random streams or the
+arithmetic changes this hash; so does any change to the model. When a change of the model is
+intended, say so in the commit and put the new hash here (``python -m tests.test_golden``).
+"""
+
+import hashlib
+
+import numpy as np
+
+from engine.cluster import LocalBackend
+from engine.config import load_config
+from engine.run import empty_accumulators, plan_tasks, run_plan
+from engine.schedule import build_schedule
+
+from .conftest import MODEL_CONFIG, small
+
+GOLDEN_PATHS, GOLDEN_MONTHS, GOLDEN_BLOCK, GOLDEN_SEED = 4096, 6, 1024, 20251201
+GOLDEN_SHA256 = "6127fc56979e3e6c8a050c91b0d9612aad191dc9084f4472d52cecce15c3e3e1"
+
+
+def golden_digest() -> str:
+    """sha256 of the little-endian int64 bytes of every accumulator array, in field order."""
+    config = small(load_config(MODEL_CONFIG), months=GOLDEN_MONTHS, paths=GOLDEN_PATHS,
+                   block=GOLDEN_BLOCK)  # fmt: skip
+    schedule = build_schedule(config)
+    backend = LocalBackend(workers=2)
+    plan = plan_tasks(GOLDEN_PATHS, GOLDEN_BLOCK, backend.workers)
+    acc = run_plan(backend, schedule, GOLDEN_SEED, plan)
+    assert acc.n_paths == GOLDEN_PATHS and empty_accumulators(schedule).hist.shape == acc.hist.shape
+    digest = hashlib.sha256()
+    for array in acc.arrays:
+        digest.update(np.ascontiguousarray(array, dtype="<i8").tobytes())
+    return digest.hexdigest()
+
+
+def test_the_golden_run_counts_are_unchanged():
+    assert golden_digest() == GOLDEN_SHA256
+
+
+if __name__ == "__main__":
+    print(golden_digest())
