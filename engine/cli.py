@@ -354,7 +354,7 @@ def _open_result(path: Path):
         return open_cube(path)
     except InputError:
         raise
-    except (OSError, ValueError) as err:
+    except Exception as err:  # whatever the damage, the file cannot be used
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UsageError(f"{path}: not a readable NetCDF or Zarr result ({reason})") from None
 

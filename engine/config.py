@@ -62,6 +62,7 @@ class Uniform:
 
 MAX_PATHS = 10**9  # paths of one run (its plan stays small); merge runs of other seeds for more
 MAX_SEED = 2**63 - 1  # the cube stores the seed as a 64-bit integer
+MAX_ACCUMULATOR_BYTES = 2**29  # one set of counts (each task holds one): 512 MiB
 WEIGHT_SUM_TOLERANCE = 1e-9  # weights summing to 1 within this are taken as they are
 STALE_STATE_DAYS = 31  # a start further than this after the state's date is worth a note
 
@@ -658,6 +659,23 @@ def _check_consistency(config: Config) -> None:
         grid = getattr(config.output.histograms, name)
         if len(grid) != 2 or grid[1] <= 0:
             raise ConfigError(src, f"output.histograms.{name}", "must be [low, width > 0]")
+    size = accumulator_bytes(config)
+    if size > MAX_ACCUMULATOR_BYTES:
+        raise ConfigError(
+            src, "output.histogram_bins",
+            f"the run's counts would take {size / 2**30:.1f} GiB (bins × months × regimes; "
+            f"at most {MAX_ACCUMULATOR_BYTES / 2**30:.1f} GiB): use fewer bins or months",
+        )  # fmt: skip
+
+
+def accumulator_bytes(config: Config) -> int:
+    """Bytes of one set of a run's integer counts (``Accumulators``): each task holds one."""
+    from .kernels.layout import N_EVENTS, N_HISTS  # constants only: no numba
+
+    regimes, months = len(config.active_regimes), config.simulation.horizon_months
+    hist = N_HISTS * regimes * months * (config.output.histogram_bins + 2)
+    events = (3 * regimes + 2 * regimes * regimes) * N_EVENTS * months
+    return 8 * (hist + events)
 
 
 def _check_uncertainty(config: Config) -> None:

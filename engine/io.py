@@ -6,8 +6,14 @@ written last: a Zarr directory without it is not a finished cube (e.g. a run sti
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import json
 import os
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +25,7 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
 ZARR_SUFFIXES = (".zarr",)
 ZARR_FORMAT = 2
 COMPRESSION = {"compression": "gzip", "compression_opts": 4}
+DIGEST_ATTR = "metadata_sha256"
 TIME_ENCODING = {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian",
                  "dtype": np.float64}  # fmt: skip
 
@@ -48,7 +55,7 @@ def write_cube(ds: xr.Dataset, path: str | Path) -> Path:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         if kind == "netcdf":
-            ds = file_layout(ds)
+            ds = with_digest(file_layout(ds))
             ds.to_netcdf(tmp, engine="h5netcdf", encoding=_netcdf_encoding(ds))
             os.replace(tmp, path)
         else:
@@ -63,8 +70,48 @@ def write_zarr(ds: xr.Dataset, path: str | Path, mode: str = "w") -> None:
     """Write ``ds`` into the Zarr group at ``path`` (``mode="a"`` keeps its other members);
     the consolidated metadata is written last."""
     encoding = {"time": dict(TIME_ENCODING)} if "time" in ds.variables else {}
-    ds = file_layout(ds)
+    ds = with_digest(file_layout(ds))
     ds.to_zarr(path, mode=mode, consolidated=True, zarr_format=ZARR_FORMAT, encoding=encoding)
+
+
+def metadata_digest(ds: xr.Dataset) -> str:
+    """sha256 of what a file's own checksums do not cover: the global attributes (but this
+    digest), every variable's attributes and the values of text variables (names of regimes
+    and events). Numbers are compared as JSON, so a file's types (int64, arrays) match."""
+
+    def plain(value):
+        if isinstance(value, np.ndarray | list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    content = {
+        "attrs": {k: plain(v) for k, v in ds.attrs.items() if k != DIGEST_ATTR},
+        "variables": {
+            str(name): {
+                "attrs": {k: plain(v) for k, v in var.attrs.items()},
+                "text": [str(v) for v in var.values.ravel()] if var.dtype.kind in "OUST" else None,
+            }
+            for name, var in sorted(ds.variables.items(), key=lambda item: str(item[0]))
+        },
+    }
+    text = json.dumps(content, sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def with_digest(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` (a shallow copy) carrying ``metadata_digest`` as an attribute."""
+    out = ds.copy()
+    out.attrs[DIGEST_ATTR] = metadata_digest(ds)
+    return out
+
+
+def _check_digest(ds: xr.Dataset, path: Path) -> None:
+    """OutputError when a file's metadata no longer match the digest it was written with."""
+    recorded = ds.attrs.get(DIGEST_ATTR)
+    if recorded is not None and recorded != metadata_digest(ds):
+        raise OutputError(f"{path}: damaged (its attributes or names do not match their checksum)")
 
 
 def file_layout(ds: xr.Dataset) -> xr.Dataset:
@@ -82,14 +129,48 @@ def memory_layout(ds: xr.Dataset) -> xr.Dataset:
 def _netcdf_encoding(ds: xr.Dataset) -> dict:
     encoding: dict[str, dict] = {}
     for name, var in ds.variables.items():
+        if var.dtype.kind in "iufbM" and var.ndim >= 1:  # HDF5 checks these on every read
+            encoding[name] = {"fletcher32": True}
         if var.dtype.kind in "iuf" and var.ndim >= 2:
-            encoding[name] = dict(COMPRESSION)
+            encoding[name].update(COMPRESSION)
     for name in ds.coords:  # coordinates have no missing values: no _FillValue (CF)
         if ds[name].dtype.kind in "fM":
             encoding.setdefault(name, {})["_FillValue"] = None
     if "time" in ds.variables:
         encoding.setdefault("time", {}).update(TIME_ENCODING)
     return encoding
+
+
+def _open_netcdf(path: Path) -> xr.Dataset:
+    """A NetCDF file loaded in memory; OutputError (one line) when it cannot be read."""
+    failure = None
+    with _h5netcdf_close_errors_ignored():
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                return ds.load()
+        except Exception as err:  # any damage: HDF5 errors, checksum failures, bad metadata
+            lines = str(err).strip().splitlines()
+            failure = lines[0] if lines else type(err).__name__
+        gc.collect()  # the half-made file object goes here, quietly
+    raise OutputError(f"{path}: not a readable NetCDF-4 file ({failure})")
+
+
+@contextmanager
+def _h5netcdf_close_errors_ignored() -> Iterator[None]:
+    """h5netcdf leaves a half-made File behind when a damaged file fails to open; its close at
+    collection raises an error Python would print. Those (only those) are dropped here."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        module = getattr(unraisable.object, "__module__", "") or ""
+        if not module.startswith("h5netcdf"):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def replace_dir(new: Path, path: Path) -> None:
@@ -120,6 +201,9 @@ def open_cube(path: str | Path) -> xr.Dataset:
                 f"{path}: not a finished cube (an interrupted run? finish it with --resume)"
             )
         with xr.open_dataset(path, engine="zarr", consolidated=True, chunks=None) as ds:
-            return memory_layout(ds.load())
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return memory_layout(ds.load())
+            ds = ds.load()
+    else:
+        ds = _open_netcdf(path)
+    _check_digest(ds, path)
+    ds.attrs.pop(DIGEST_ATTR, None)  # the file's, not the cube's: a cube read back is the cube
+    return memory_layout(ds)

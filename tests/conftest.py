@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # does not move when the shipped default is calibrated again on newer data.
 MODEL_CONFIG = ROOT / "configs" / "judgement.toml"
 SHIPPED_DEFAULT = ROOT / "configs" / "default.toml"  # calibrated: `rmp-risk calibrate`
-RUN_ATTRS = ("history",)  # and every computed_* attribute: how a cube was computed
+RUN_ATTRS = ("history", "metadata_sha256")  # and computed_*: how a cube was computed, written
 
 os.environ.pop(CACHE_ENV, None)  # no numba disk cache here nor in the processes tests start
 

@@ -78,6 +78,41 @@ def test_bad_output_and_event_exit_2(short_config, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == [short_config]
 
 
+@pytest.mark.parametrize(
+    ("out", "args", "expected"),
+    [
+        ("/proc/rmp-risk/cube.nc", [], "--out /proc/rmp-risk/cube.nc: cannot write there"),
+        ("/proc/rmp-risk/run.zarr", [], "--out /proc/rmp-risk/run.zarr: cannot write there"),
+        ("{tmp}/folder.nc", [], "is a directory"),
+        ("{tmp}/cube.nc", ["--seed", str(2**70)], "--seed: must be <= 9223372036854775807"),
+        ("{tmp}/cube.nc", ["--paths", str(10**15)], "--paths: must be <= 1000000000"),
+    ],
+)
+def test_bad_output_or_sizes_refused_before_any_path(short_config, tmp_path, capsys, monkeypatch,
+                                                     out, args, expected):  # fmt: skip
+    """One line, exit 2, before the kernel runs (nothing simulated, no banner first)."""
+    (tmp_path / "folder.nc").mkdir()
+    monkeypatch.setattr("engine.pipeline.simulate", _never)
+    code = main(["run", str(short_config), "--out", out.format(tmp=tmp_path), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and expected in err[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.nc", short_config.name]
+
+
+def _never(*args, **kwargs):
+    raise AssertionError("simulated before the output was checked")
+
+
+def test_notes_come_after_the_checks_and_before_the_run(tmp_path, capsys):
+    config = tmp_path / "weights.toml"
+    config.write_text(f'base = "{MODEL_CONFIG}"\n[simulation]\nhorizon_months = 1\n'
+                      "[regimes.A]\nweight = 0.8  # 1\n")  # fmt: skip
+    assert main(["run", str(config), "--paths", "32", "--out", str(tmp_path / "c.nc"),
+                 "--quiet"]) == 0  # fmt: skip
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("rmp-risk ") and "sum to 1.4: they are divided by it" in err[1]
+
+
 def test_help_and_import_compile_nothing():
     code = (
         "import sys, engine\n"
