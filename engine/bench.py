@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .cluster import run_accumulators
 from .config import Config, default_config_path, load_config
 from .kernels import layout as L
 from .rng import block_seeds, plan_blocks
 from .run import compile_kernels, default_workers, empty_accumulators
 from .schedule import Schedule, build_schedule
+from .testing.runners import run_accumulators
 
 REFERENCE_CHUNK = 50_000  # paths per NumPy task: bounds the reference's memory
 REPLAY_PATHS = 64  # distinct recorded paths the arithmetic-only kernel cycles through
@@ -77,7 +77,7 @@ def kernel_seconds(
 def numpy_seconds(schedule: Schedule, n_paths: int, threads: int) -> float:
     """Wall time of the plain-NumPy reference over ``n_paths`` paths in ``threads`` threads
     (chunks of REFERENCE_CHUNK paths; NumPy releases the GIL inside its array operations)."""
-    from .reference import numpy_accumulators
+    from .testing.reference import numpy_accumulators
 
     size = min(REFERENCE_CHUNK, -(-n_paths // threads))  # at least one chunk per thread
     chunks = [min(size, n_paths - i) for i in range(0, n_paths, size)]
@@ -91,8 +91,8 @@ def ceiling_seconds_per_path_step(schedule: Schedule, config: Config, n_paths: i
     """(draws, arithmetic) seconds per path-step on one core: drawing every variate a path-step
     needs, and the step's arithmetic for all regimes with the draws given (no generator)."""
     from .diagnostics import trace_paths
-    from .kernels.draws import draw_only_block
     from .kernels.paths import replay_block
+    from .testing.draw_only import draw_only_block
 
     sim = config.simulation
     seeds = block_seeds(sim.seed, 0, n_paths)

@@ -271,7 +271,7 @@ def _merge(args: argparse.Namespace) -> int:
     from .products import CUBE, product_of
     from .report import headline_table
 
-    _out_format(args.out)
+    zarr_out = _out_format(args.out) == "zarr"
     _check_event(args.event)
     cubes = []
     for path in args.cubes:
@@ -279,6 +279,7 @@ def _merge(args: argparse.Namespace) -> int:
         if product_of(ds, str(path)) != CUBE:
             raise UsageError(f"{path}: merge takes run cubes only")
         cubes.append(ds)
+    _check_cube_out(args.out, zarr_out)  # last: it may create the folder
     command = "rmp-risk " + shlex.join(args.argv)
     ds = merge_cubes(cubes, [str(p) for p in args.cubes], command=command)
     write_cube(ds, args.out)

@@ -30,11 +30,8 @@ from .run import (
     add_accumulators,
     add_into_accumulators,
     default_workers,
-    plan_tasks,
-    run_plan,
     tree_sum,
 )
-from .schedule import Schedule
 
 if TYPE_CHECKING:
     from dask_jobqueue.core import JobQueueCluster
@@ -319,17 +316,3 @@ def _quiet_event_loop_errors() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-def run_accumulators(
-    schedule: Schedule,
-    n_paths: int,
-    seed: int,
-    block_size: int,
-    workers: int | None = None,
-    task_blocks: int | None = None,
-) -> Accumulators:
-    """Simulate ``n_paths`` paths on ``workers`` local threads and return their accumulators."""
-    backend = LocalBackend(workers or default_workers())
-    plan = plan_tasks(n_paths, block_size, backend.workers, task_blocks)
-    return run_plan(backend, schedule, seed, plan)

@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import InputError
 from .kernels.layout import CURVE_FAMILIES
+from .parameters import DRAWN_KEYS
 
 DEFAULT_CONFIG_NAME = "default.toml"
 T_DF_MAX = 20.0  # 1, largest Student-t degrees of freedom: the kernel's exact tail sampler (a
@@ -247,13 +248,7 @@ class Output:
 # The parameters a path may draw under ``[uncertainty]``: scalar floats that the kernel reads as
 # one number per path (not the period-end γ's, which enter through a per-day column, nor the
 # Student-t degrees of freedom, whose ziggurat tables are built once per run).
-UNCERTAIN_KEYS = (
-    "demand_curve.alpha_bp", "demand_curve.beta_bp", "demand_curve.x0", "demand_curve.lambda",
-    "spread.noise_ar", "spread.noise_sd0_bp", "spread.noise_sd1_bp", "spread.jump_p0",
-    "spread.jump_lambda", "spread.jump_mean_bp",
-    "srf.stigma_median_bp", "srf.stigma_log_sd", "srf.leak", "srf.takeup_bn_per_bp",
-    "effr.e0_bp", "effr.psi",
-)  # fmt: skip
+UNCERTAIN_KEYS = DRAWN_KEYS
 SYMMETRY_RTOL = 1e-9  # a covariance's |C[i][j] - C[j][i]| may reach this times its largest |C|
 PSD_RTOL = 1e-9  # its eigenvalues may fall this times its largest |eigenvalue| below zero
 

@@ -10,9 +10,9 @@ import numpy as np
 
 from .calendar import BusinessCalendar
 from .config import Config, uncertain_key_bounds
-from .curves import curve
 from .kernels import layout as L
 from .kernels.tables import student_t_table
+from .parameters import DRAWN, SCALARS
 
 _LN2 = math.log(2.0)
 
@@ -195,104 +195,13 @@ def tga_calendar_effects(config: Config, calendar: BusinessCalendar):
     return share, new
 
 
-def _first_day_on_or_after(calendar: BusinessCalendar, day) -> int:
-    return int(np.searchsorted(calendar.days, np.datetime64(day, "D")))
-
-
-def initial_spread(config: Config) -> float:
-    """Spread (bp) on the demand curve at the initial reserve ratio, with no noise."""
-    initial = config.initial
-    ratio = initial.reserves_bn / initial.bank_assets_bn
-    dc = config.demand_curve
-    return float(curve(dc.family, ratio, dc.alpha_bp, dc.beta_bp, dc.lambda_, dc.x0))
-
-
 def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
-    """The kernel's scalar parameters (float64 (N_PARAMS,)), units as in the config."""
+    """The kernel's scalar parameters (float64 (N_PARAMS,)), as ``engine.parameters`` declares
+    them, then the TGA calendar effects' amounts and decays."""
     c = config
-    ini = c.initial
-    other_liabilities0 = (
-        ini.soma_bn + ini.other_assets_bn - ini.currency_bn - ini.tga_bn - ini.on_rrp_bn
-        - ini.reserves_bn
-    )  # fmt: skip
-    dc = c.tga.debt_ceiling
-    ev = c.events
-    values = {
-        L.P_SOMA0: ini.soma_bn,
-        L.P_OTHER_ASSETS: ini.other_assets_bn,
-        L.P_CURRENCY0: ini.currency_bn,
-        L.P_TGA0: ini.tga_bn,
-        L.P_OTHER_LIAB0: other_liabilities0,
-        L.P_BANK_EX_RESERVES0: ini.bank_assets_bn - ini.reserves_bn,
-        L.P_DAYS_PER_YEAR: c.simulation.business_days_per_year,
-        L.P_CUR_GROWTH_LO: c.currency.growth_per_year.low,
-        L.P_CUR_GROWTH_HI: c.currency.growth_per_year.high,
-        L.P_CUR_LOG_SD: c.currency.daily_sd_bn / ini.currency_bn,
-        L.P_TGA_AR: c.tga.ar_coefficient,
-        L.P_TGA_SD: c.tga.daily_sd_bn,
-        L.P_TGA_DF: c.tga.t_df,
-        L.P_RRP_BASE_LO: c.on_rrp.base_bn.low,
-        L.P_RRP_BASE_HI: c.on_rrp.base_bn.high,
-        L.P_RRP_SD: c.on_rrp.daily_sd_bn,
-        L.P_RRP_QE_LOG_MEDIAN: _log_or_floor(c.on_rrp.quarter_end_median_bn),
-        L.P_RRP_QE_LOG_SD: c.on_rrp.quarter_end_log_sd,
-        L.P_RRP_YE_LOG_MEDIAN: _log_or_floor(c.on_rrp.year_end_median_bn),
-        L.P_RRP_YE_LOG_SD: c.on_rrp.year_end_log_sd,
-        L.P_RRP_REFILL: c.on_rrp.refill_bn_per_bp,
-        L.P_RRP_REFILL_BELOW: c.on_rrp.refill_below_bp,
-        L.P_OL_AR: c.other_liabilities.ar_coefficient,
-        L.P_OL_SD: c.other_liabilities.daily_sd_bn,
-        L.P_BANK_GROWTH_LO: c.bank_assets.growth_per_year.low,
-        L.P_BANK_GROWTH_HI: c.bank_assets.growth_per_year.high,
-        L.P_ALPHA: c.demand_curve.alpha_bp,
-        L.P_BETA: c.demand_curve.beta_bp,
-        L.P_X0: c.demand_curve.x0,
-        L.P_LAMBDA: c.demand_curve.lambda_,
-        L.P_NOISE_AR: c.spread.noise_ar,
-        L.P_NOISE_SD0: c.spread.noise_sd0_bp,
-        L.P_NOISE_SD1: c.spread.noise_sd1_bp,
-        L.P_NOISE_DF: c.spread.noise_t_df,
-        L.P_JUMP_LOG_P0: _log_or_floor(c.spread.jump_p0),
-        L.P_JUMP_LAMBDA: c.spread.jump_lambda,
-        L.P_JUMP_MEAN: c.spread.jump_mean_bp,
-        L.P_SRF_RATE: c.srf.rate_above_iorb_bp if c.srf.enabled else math.inf,  # off: no ceiling
-        L.P_STIGMA_LOG_MEDIAN: math.log(c.srf.stigma_median_bp),
-        L.P_STIGMA_LOG_SD: c.srf.stigma_log_sd,
-        L.P_SRF_LEAK: c.srf.leak,
-        L.P_SRF_TAKEUP: c.srf.takeup_bn_per_bp,
-        L.P_EFFR_E0: c.effr.e0_bp,
-        L.P_EFFR_PSI: c.effr.psi,
-        L.P_EFFR_S0: c.effr.s0_bp,
-        L.P_EFFR_TOP: c.effr.top_of_range_above_iorb_bp,
-        L.P_EV_TIGHT: ev.tight_bp,
-        L.P_EV_STRESS: ev.stress_bp,
-        L.P_EV_STRESS_SRF: ev.stress_srf_bn,
-        L.P_EV_CRISIS: ev.crisis_bp,
-        L.P_EV_CRISIS_SRF: ev.crisis_srf_bn,
-        L.P_EV_SYSTEMIC: ev.systemic_bp,
-        L.P_EV_SYSTEMIC_DAYS: ev.systemic_days,
-        L.P_EV_SCARCE_RATIO: ev.scarce_ratio,
-        L.P_EV_SCARCE_RESERVES: ev.scarce_reserves_bn,
-        L.P_DC_PROBABILITY: dc.probability,
-        L.P_DC_START_DAY: _first_day_on_or_after(calendar, dc.start),
-        L.P_DC_DECLINE_DAYS: dc.decline_days,
-        L.P_DC_FLOOR_LO: dc.floor_bn.low,
-        L.P_DC_FLOOR_HI: dc.floor_bn.high,
-        L.P_DC_RESOLUTION_LO: dc.resolution_days.low,
-        L.P_DC_RESOLUTION_HI: dc.resolution_days.high,
-        L.P_DC_REBUILD_LO: dc.rebuild_days.low,
-        L.P_DC_REBUILD_HI: dc.rebuild_days.high,
-        L.P_SPREAD0: initial_spread(c),
-        L.P_EV_QUIET_BELOW: min(ev.tight_bp, ev.stress_bp, ev.crisis_bp, ev.systemic_bp),
-        L.P_EV_QUIET_SRF_BELOW: min(ev.stress_srf_bn, ev.crisis_srf_bn),
-        L.P_TGA_T_SCALE: math.sqrt((c.tga.t_df - 2.0) / c.tga.t_df),  # to unit variance
-        L.P_NOISE_T_SCALE: math.sqrt((c.spread.noise_t_df - 2.0) / c.spread.noise_t_df),
-        L.P_CURVE_FAMILY: L.CURVE_FAMILIES.index(c.demand_curve.family),
-        L.P_RATIO0: ini.reserves_bn / ini.bank_assets_bn,
-    }
     params = np.full(L.N_PARAMS, np.nan)
-    for index, value in values.items():
-        params[index] = value
+    for index, scalar in enumerate(SCALARS):
+        params[index] = scalar.value(c, calendar)
     effects = c.tga.calendar
     for k, name in enumerate(L.CAL_NAMES):
         effect = getattr(effects, name)
@@ -307,22 +216,7 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
 
 # The kernel parameter of each ``config.UNCERTAIN_KEYS`` entry, and what the kernel stores.
 UNCERTAIN_PARAMS = {
-    "demand_curve.alpha_bp": (L.P_ALPHA, L.UT_IDENTITY),
-    "demand_curve.beta_bp": (L.P_BETA, L.UT_IDENTITY),
-    "demand_curve.x0": (L.P_X0, L.UT_IDENTITY),
-    "demand_curve.lambda": (L.P_LAMBDA, L.UT_IDENTITY),
-    "spread.noise_ar": (L.P_NOISE_AR, L.UT_IDENTITY),
-    "spread.noise_sd0_bp": (L.P_NOISE_SD0, L.UT_IDENTITY),
-    "spread.noise_sd1_bp": (L.P_NOISE_SD1, L.UT_IDENTITY),
-    "spread.jump_p0": (L.P_JUMP_LOG_P0, L.UT_LOG),
-    "spread.jump_lambda": (L.P_JUMP_LAMBDA, L.UT_IDENTITY),
-    "spread.jump_mean_bp": (L.P_JUMP_MEAN, L.UT_IDENTITY),
-    "srf.stigma_median_bp": (L.P_STIGMA_LOG_MEDIAN, L.UT_LOG),
-    "srf.stigma_log_sd": (L.P_STIGMA_LOG_SD, L.UT_IDENTITY),
-    "srf.leak": (L.P_SRF_LEAK, L.UT_IDENTITY),
-    "srf.takeup_bn_per_bp": (L.P_SRF_TAKEUP, L.UT_IDENTITY),
-    "effr.e0_bp": (L.P_EFFR_E0, L.UT_IDENTITY),
-    "effr.psi": (L.P_EFFR_PSI, L.UT_IDENTITY),
+    s.drawn: (SCALARS.index(s), L.UT_LOG if s.stored == "log" else L.UT_IDENTITY) for s in DRAWN
 }
 
 
@@ -370,11 +264,6 @@ def covariance_factor(covariance: np.ndarray) -> np.ndarray:
     upper = np.linalg.qr(root, mode="r")
     signs = np.where(np.diag(upper) < 0.0, -1.0, 1.0)
     return (signs[:, None] * upper).T
-
-
-def _log_or_floor(value: float) -> float:
-    """log of a non-negative parameter; 0 (no spike, no jumps) maps to -inf."""
-    return math.log(value) if value > 0 else -math.inf
 
 
 def _regime_row(regime, calendar: BusinessCalendar) -> np.ndarray:

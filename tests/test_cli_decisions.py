@@ -98,6 +98,6 @@ def test_report_refuses_what_is_not_a_result(tmp_path, capsys):
     text.write_text("not a cube")
     assert main(["report", str(text), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "not a readable NetCDF or Zarr result" in err[0]
+    assert len(err) == 1 and "not a readable NetCDF-4 file" in err[0]
     assert main(["report", str(tmp_path / "missing.nc")]) == 2
     assert not (tmp_path / "r").exists()

@@ -13,8 +13,8 @@ from engine.config import Regime, Uniform
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
 from engine.kernels.paths import day_events
-from engine.reference import simulate_reference
 from engine.schedule import build_schedule
+from engine.testing.reference import simulate_reference
 
 from .conftest import MODEL_CONFIG, tweak, with_regimes
 

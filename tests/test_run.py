@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from engine.accumulators import Accumulators
-from engine.cluster import run_accumulators
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
 from engine.pipeline import simulate
 from engine.run import tree_sum
 from engine.schedule import build_schedule
+from engine.testing.runners import run_accumulators
 
 from .conftest import small
 
@@ -78,7 +78,7 @@ def test_kernel_and_numpy_generator_agree_in_distribution(model_config):
     the share of paths below the kernel's median month-end reserves agree within TOL_SE
     standard errors of their difference."""
     from engine.cube import histogram_quantiles
-    from engine.reference import numpy_accumulators
+    from engine.testing.reference import numpy_accumulators
 
     schedule = build_schedule(model_config)
     n = 10_000

@@ -9,12 +9,13 @@ import pytest
 from distributed import Client, LocalCluster
 
 from engine import cluster as engine_cluster
-from engine.cluster import ClusterError, DistributedBackend, open_backend, run_accumulators
+from engine.cluster import ClusterError, DistributedBackend, open_backend
 from engine.cube import accumulators_from_cube
 from engine.diagnostics import trace_paths
 from engine.pipeline import simulate
 from engine.run import plan_tasks, run_plan
 from engine.schedule import build_schedule
+from engine.testing.runners import run_accumulators
 
 from .conftest import assert_same_cube, small
 

@@ -24,8 +24,8 @@ from engine.config import (
 )
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
-from engine.reference import simulate_reference
 from engine.schedule import UNCERTAIN_PARAMS, build_schedule
+from engine.testing.reference import simulate_reference
 
 from .conftest import MODEL_CONFIG, assert_same_cube, small, tweak, with_regimes
 

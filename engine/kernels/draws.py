@@ -6,11 +6,9 @@ do with them: every regime of a path sees the same draws (common random numbers)
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..accelerate import jit
 from . import layout as L
-from .random import normal, seed_state, uniform, ziggurat
+from .random import normal, uniform, ziggurat
 
 N_DAILY_NORMALS = 4  # the currency, ON RRP, other-liability and stigma normals of a day
 
@@ -92,24 +90,3 @@ def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
         nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
     )  # fmt: skip
     return shocks, state
-
-
-@jit
-def draw_only_block(seeds, day_int, params, t_tables, out):
-    """Draw every random variate ``simulate_block`` draws for these paths, and nothing else;
-    ``out`` (float64 (1,)) receives a checksum so the draws are not optimized away."""
-    cal_amount = np.zeros(L.N_CAL)
-    normals = np.empty(N_DAILY_NORMALS)
-    t_dfs = (params[L.P_TGA_DF], params[L.P_NOISE_DF])
-    total = 0.0
-    for path in range(seeds.shape[0]):
-        state = seed_state(seeds, path)
-        for _ in range(L.N_PATH_DRAWS):
-            u, state = uniform(state)
-            total += u
-        for t in range(day_int.shape[0]):
-            extras = day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount, normals)
-            a, b, c, d, e, f, g, h = shocks
-            total += a + b + c + d + e + f + g + h
-    out[0] = total

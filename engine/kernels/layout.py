@@ -4,6 +4,8 @@ The schedule (``engine.schedule``) fills these arrays from a config; the kernels
 these names. Keeping the indices in one module keeps both sides in step.
 """
 
+from ..parameters import SCALAR_NAMES
+
 # Events (last axis of event counts): MODEL.md §6 tiers, then T0/T1 without period-end days.
 EVENT_NAMES = (
     "tight",
@@ -54,54 +56,15 @@ SPIKE_NONE, SPIKE_QUARTER, SPIKE_YEAR = 0, 1, 2
 EXTRA_SPIKE = 1  # DI_EXTRA_DRAWS bit of the RRP-spike normal
 EXTRA_CAL = 2  # EXTRA_CAL << k: DI_EXTRA_DRAWS bit of calendar effect k's amount
 
-# Scalar parameters, ``params[index]`` (units as in configs/default.toml).
-_SCALARS = (
-    "SOMA0", "OTHER_ASSETS", "CURRENCY0", "TGA0", "OTHER_LIAB0", "BANK_EX_RESERVES0",
-    "DAYS_PER_YEAR",
-    "CUR_GROWTH_LO", "CUR_GROWTH_HI", "CUR_LOG_SD",
-    "TGA_AR", "TGA_SD", "TGA_DF",
-    "RRP_BASE_LO", "RRP_BASE_HI", "RRP_SD", "RRP_QE_LOG_MEDIAN", "RRP_QE_LOG_SD",
-    "RRP_YE_LOG_MEDIAN", "RRP_YE_LOG_SD", "RRP_REFILL", "RRP_REFILL_BELOW",
-    "OL_AR", "OL_SD",
-    "BANK_GROWTH_LO", "BANK_GROWTH_HI",
-    "ALPHA", "BETA", "X0", "LAMBDA",
-    "NOISE_AR", "NOISE_SD0", "NOISE_SD1", "NOISE_DF", "JUMP_LOG_P0", "JUMP_LAMBDA", "JUMP_MEAN",
-    "SRF_RATE", "STIGMA_LOG_MEDIAN", "STIGMA_LOG_SD", "SRF_LEAK", "SRF_TAKEUP",
-    "EFFR_E0", "EFFR_PSI", "EFFR_S0", "EFFR_TOP",
-    "EV_TIGHT", "EV_STRESS", "EV_STRESS_SRF", "EV_CRISIS", "EV_CRISIS_SRF", "EV_SYSTEMIC",
-    "EV_SYSTEMIC_DAYS", "EV_SCARCE_RATIO", "EV_SCARCE_RESERVES",
-    "DC_PROBABILITY", "DC_START_DAY", "DC_DECLINE_DAYS", "DC_FLOOR_LO", "DC_FLOOR_HI",
-    "DC_RESOLUTION_LO", "DC_RESOLUTION_HI", "DC_REBUILD_LO", "DC_REBUILD_HI",
-    "SPREAD0", "EV_QUIET_BELOW", "EV_QUIET_SRF_BELOW", "TGA_T_SCALE", "NOISE_T_SCALE",
-    "CURVE_FAMILY", "RATIO0",
-)  # fmt: skip
-(
-    P_SOMA0, P_OTHER_ASSETS, P_CURRENCY0, P_TGA0, P_OTHER_LIAB0, P_BANK_EX_RESERVES0,
-    P_DAYS_PER_YEAR,
-    P_CUR_GROWTH_LO, P_CUR_GROWTH_HI, P_CUR_LOG_SD,
-    P_TGA_AR, P_TGA_SD, P_TGA_DF,
-    P_RRP_BASE_LO, P_RRP_BASE_HI, P_RRP_SD, P_RRP_QE_LOG_MEDIAN, P_RRP_QE_LOG_SD,
-    P_RRP_YE_LOG_MEDIAN, P_RRP_YE_LOG_SD, P_RRP_REFILL, P_RRP_REFILL_BELOW,
-    P_OL_AR, P_OL_SD,
-    P_BANK_GROWTH_LO, P_BANK_GROWTH_HI,
-    P_ALPHA, P_BETA, P_X0, P_LAMBDA,
-    P_NOISE_AR, P_NOISE_SD0, P_NOISE_SD1, P_NOISE_DF, P_JUMP_LOG_P0, P_JUMP_LAMBDA, P_JUMP_MEAN,
-    P_SRF_RATE, P_STIGMA_LOG_MEDIAN, P_STIGMA_LOG_SD, P_SRF_LEAK, P_SRF_TAKEUP,
-    P_EFFR_E0, P_EFFR_PSI, P_EFFR_S0, P_EFFR_TOP,
-    P_EV_TIGHT, P_EV_STRESS, P_EV_STRESS_SRF, P_EV_CRISIS, P_EV_CRISIS_SRF, P_EV_SYSTEMIC,
-    P_EV_SYSTEMIC_DAYS, P_EV_SCARCE_RATIO, P_EV_SCARCE_RESERVES,
-    P_DC_PROBABILITY, P_DC_START_DAY, P_DC_DECLINE_DAYS, P_DC_FLOOR_LO, P_DC_FLOOR_HI,
-    P_DC_RESOLUTION_LO, P_DC_RESOLUTION_HI, P_DC_REBUILD_LO, P_DC_REBUILD_HI,
-    P_SPREAD0, P_EV_QUIET_BELOW, P_EV_QUIET_SRF_BELOW, P_TGA_T_SCALE, P_NOISE_T_SCALE,
-    P_CURVE_FAMILY, P_RATIO0,
-) = range(len(_SCALARS))  # fmt: skip
-# P_RATIO0: initial reserves / bank assets (1), where P_SPREAD0 sits on the demand curve
-P_CAL_LO = len(_SCALARS)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
+# Scalar parameters, ``params[P_<name>]``: one per entry of ``engine.parameters.SCALARS``
+# (name, unit and source declared there), in its order.
+globals().update({f"P_{name}": index for index, name in enumerate(SCALAR_NAMES)})
+P_CAL_LO = len(SCALAR_NAMES)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
 P_CAL_HI = P_CAL_LO + N_CAL  # high amount, $bn
 P_CAL_DECAY = P_CAL_HI + N_CAL  # daily decay factor 2**(-1/half_life), 1
 N_PARAMS = P_CAL_DECAY + N_CAL
 PARAM_NAMES = (
-    *_SCALARS,
+    *SCALAR_NAMES,
     *(f"CAL_LO_{n}" for n in CAL_NAMES),
     *(f"CAL_HI_{n}" for n in CAL_NAMES),
     *(f"CAL_DECAY_{n}" for n in CAL_NAMES),

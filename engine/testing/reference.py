@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .accumulators import Accumulators
-from .curves import shape as curve_shape
-from .kernels import layout as L
-from .schedule import Schedule
+from ..accumulators import Accumulators
+from ..curves import shape as curve_shape
+from ..kernels import layout as L
+from ..schedule import Schedule
 
 
 def debt_ceiling_weight(since, decline, resolution, rebuild):
