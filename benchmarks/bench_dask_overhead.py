@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     compile_kernels(schedule)
     plan = plan_tasks(args.paths, sim.block_size, args.workers)
     print(f"machine: {machine()}")
-    print(f"{args.paths:,} paths, {plan.n_tasks} tasks of {plan.task_blocks} blocks of "
-          f"{sim.block_size} paths, {args.workers} workers")  # fmt: skip
+    print(
+        f"{args.paths:,} paths, {plan.n_tasks} tasks of {plan.task_blocks} blocks of "
+        f"{sim.block_size} paths, {args.workers} workers"
+    )
 
     def direct():
         total = empty_accumulators(schedule)

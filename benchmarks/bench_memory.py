@@ -33,8 +33,17 @@ def machine() -> str:
 
 def peak_rss(paths: int, workers: int | None, out: Path) -> tuple[float, float]:
     """(peak resident MB, wall seconds) of one ``rmp-risk run`` in a fresh process."""
-    command = [sys.executable, "-m", "engine.cli", "run", "--paths", str(paths),
-               "--out", str(out), "--quiet"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "run",
+        "--paths",
+        str(paths),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     if workers:
         command += ["--workers", str(workers)]
     started = time.perf_counter()

@@ -27,11 +27,27 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         command = [
-            sys.executable, "-m", "engine.cli", "required-pace", str(ROOT / "configs/default.toml"),
-            "--event", "crisis", "--alpha", "0.05", "--within", "12", "--paths", str(args.paths),
-            "--range", args.range, "--tolerance", str(args.tolerance), "--quiet",
-            "--out", str(Path(tmp) / "required_pace.nc"),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "engine.cli",
+            "required-pace",
+            str(ROOT / "configs/default.toml"),
+            "--event",
+            "crisis",
+            "--alpha",
+            "0.05",
+            "--within",
+            "12",
+            "--paths",
+            str(args.paths),
+            "--range",
+            args.range,
+            "--tolerance",
+            str(args.tolerance),
+            "--quiet",
+            "--out",
+            str(Path(tmp) / "required_pace.nc"),
+        ]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         seconds = time.perf_counter() - started

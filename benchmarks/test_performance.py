@@ -24,15 +24,23 @@ def _record(benchmark, schedule, n_paths):
 def test_kernel_two_workers(benchmark, schedule, config):
     sim = config.simulation
     _record(benchmark, schedule, PATHS)
-    benchmark.pedantic(run_accumulators, args=(schedule, PATHS, sim.seed, sim.block_size),
-                       kwargs={"workers": 2}, rounds=1)  # fmt: skip
+    benchmark.pedantic(
+        run_accumulators,
+        args=(schedule, PATHS, sim.seed, sim.block_size),
+        kwargs={"workers": 2},
+        rounds=1,
+    )
 
 
 def test_kernel_one_worker(benchmark, schedule, config):
     sim = config.simulation
     _record(benchmark, schedule, PATHS)
-    benchmark.pedantic(run_accumulators, args=(schedule, PATHS, sim.seed, sim.block_size),
-                       kwargs={"workers": 1}, rounds=1)  # fmt: skip
+    benchmark.pedantic(
+        run_accumulators,
+        args=(schedule, PATHS, sim.seed, sim.block_size),
+        kwargs={"workers": 1},
+        rounds=1,
+    )
 
 
 def test_numpy_reference(benchmark, schedule):

@@ -100,8 +100,13 @@ def jit(func=None, refcounted=True, **options):
     otherwise make several on every simulated day.
     """
     _bind_bare_math_if_asked()
-    settings = {"nogil": True, "fastmath": False, "error_model": "numpy", "cache": cache_enabled(),
-                **options}  # fmt: skip
+    settings = {
+        "nogil": True,
+        "fastmath": False,
+        "error_model": "numpy",
+        "cache": cache_enabled(),
+        **options,
+    }
     if not refcounted:
         settings["_nrt"] = False
     if func is None:

@@ -124,9 +124,12 @@ def single_thread_seconds(schedule: Schedule, config: Config, n_paths: int) -> f
 def _python(code: str, env: dict | None = None) -> float:
     """Run ``code`` in a fresh interpreter; it prints one number, returned."""
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
     return float(result.stdout.strip().splitlines()[-1])
 
 
@@ -167,10 +170,23 @@ def end_to_end_seconds(config_path: str, n_paths: int, workers: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "engine.cli", "run", config_path, "--paths", str(n_paths),
-             "--workers", str(workers), "--out", os.path.join(tmp, "cube.nc"), "--quiet"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "run",
+                config_path,
+                "--paths",
+                str(n_paths),
+                "--workers",
+                str(workers),
+                "--out",
+                os.path.join(tmp, "cube.nc"),
+                "--quiet",
+            ],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - started
 
 
@@ -194,14 +210,26 @@ def run_benchmarks(
 
     say("kernel")
     kernel = _steps(schedule, n_paths) / kernel_seconds(schedule, config, n_paths, workers)
-    figures.append(Figure("kernel throughput", kernel / 1e6, "M regime-path-steps/s",
-                          note=f"{n_paths:,} paths, {workers} workers"))  # fmt: skip
+    figures.append(
+        Figure(
+            "kernel throughput",
+            kernel / 1e6,
+            "M regime-path-steps/s",
+            note=f"{n_paths:,} paths, {workers} workers",
+        )
+    )
     say("numpy reference")
     numpy_rate = _steps(schedule, reference_paths) / numpy_seconds(
         schedule, reference_paths, workers
     )
-    figures.append(Figure("NumPy reference throughput", numpy_rate / 1e6, "M regime-path-steps/s",
-                          note=f"{reference_paths:,} paths, {workers} threads"))  # fmt: skip
+    figures.append(
+        Figure(
+            "NumPy reference throughput",
+            numpy_rate / 1e6,
+            "M regime-path-steps/s",
+            note=f"{reference_paths:,} paths, {workers} threads",
+        )
+    )
     figures.append(Figure("speed-up over NumPy", kernel / numpy_rate, "x", target=5.0))
 
     say("ceiling")
@@ -209,8 +237,11 @@ def run_benchmarks(
     one_core = _steps(schedule, small) / single_thread_seconds(schedule, config, small)
     ceiling = n_regimes / (t_draws + t_arith)
     figures.append(Figure("draws per path-step", t_draws * 1e9, "ns", note="one core"))
-    figures.append(Figure("arithmetic per path-step", t_arith * 1e9, "ns",
-                          note=f"{n_regimes} regimes, one core"))  # fmt: skip
+    figures.append(
+        Figure(
+            "arithmetic per path-step", t_arith * 1e9, "ns", note=f"{n_regimes} regimes, one core"
+        )
+    )
     note = f"one core: {one_core / 1e6:.1f} of {ceiling / 1e6:.1f} M/s"
     figures.append(Figure("share of the ceiling", one_core / ceiling, "1", target=0.70, note=note))
 
@@ -218,24 +249,52 @@ def run_benchmarks(
     # Best of 2: a run of under a second on one side of a ratio is at the mercy of one hiccup.
     one = kernel_seconds(schedule, config, small, 1, repeats=2)
     two = kernel_seconds(schedule, config, small, 2, repeats=2)
-    figures.append(Figure("2-core scaling", one / two, "x", target=1.85,
-                          note=f"{small:,} paths"))  # fmt: skip
+    figures.append(Figure("2-core scaling", one / two, "x", target=1.85, note=f"{small:,} paths"))
 
     say("end to end")
     e2e = end_to_end_seconds(config_path, n_paths, workers)
     target = 30.0 if n_paths == 1_000_000 else None
-    figures.append(Figure("rmp-risk run end to end", e2e, "s", target=target,
-                          higher_is_better=False, note=f"{n_paths:,} paths"))  # fmt: skip
+    figures.append(
+        Figure(
+            "rmp-risk run end to end",
+            e2e,
+            "s",
+            target=target,
+            higher_is_better=False,
+            note=f"{n_paths:,} paths",
+        )
+    )
     say("start-up")
-    figures.append(Figure("import engine", import_seconds(), "s", target=0.5,
-                          higher_is_better=False))  # fmt: skip
-    figures.append(Figure("import engine.pipeline", import_seconds("engine.pipeline"), "s",
-                          note="numba, dask, xarray: what engine.simulate loads"))  # fmt: skip
-    figures.append(Figure("first-call compilation", compile_seconds(config_path), "s",
-                          target=5.0, higher_is_better=False))  # fmt: skip
-    figures.append(Figure("start with numba cache", cached_start_seconds(config_path), "s",
-                          target=1.0, higher_is_better=False,
-                          note="second process: import to compiled kernels"))  # fmt: skip
+    figures.append(
+        Figure("import engine", import_seconds(), "s", target=0.5, higher_is_better=False)
+    )
+    figures.append(
+        Figure(
+            "import engine.pipeline",
+            import_seconds("engine.pipeline"),
+            "s",
+            note="numba, dask, xarray: what engine.simulate loads",
+        )
+    )
+    figures.append(
+        Figure(
+            "first-call compilation",
+            compile_seconds(config_path),
+            "s",
+            target=5.0,
+            higher_is_better=False,
+        )
+    )
+    figures.append(
+        Figure(
+            "start with numba cache",
+            cached_start_seconds(config_path),
+            "s",
+            target=1.0,
+            higher_is_better=False,
+            note="second process: import to compiled kernels",
+        )
+    )
     return figures
 
 

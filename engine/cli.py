@@ -46,9 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_argument(run)
     add_sample_options(run)
     run.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT,
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
         help=f"cube path: .nc, or .zarr to keep every finished task (default: {DEFAULT_OUT})",
-    )  # fmt: skip
+    )
     run.add_argument(
         "--resume",
         action="store_true",
@@ -64,10 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure this machine's performance figures")
     bench.add_argument("config", nargs="?", type=Path, metavar="CONFIG", help="TOML config")
-    bench.add_argument("--paths", type=count(1), default=1_000_000,
-                       help="paths of the kernel and end-to-end runs (default: 1e6)")  # fmt: skip
-    bench.add_argument("--reference-paths", type=count(1),
-                       help="paths of the NumPy reference (default: --paths)")  # fmt: skip
+    bench.add_argument(
+        "--paths",
+        type=count(1),
+        default=1_000_000,
+        help="paths of the kernel and end-to-end runs (default: 1e6)",
+    )
+    bench.add_argument(
+        "--reference-paths", type=count(1), help="paths of the NumPy reference (default: --paths)"
+    )
     bench.add_argument("--workers", type=count(1), help="workers (default: all cores)")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.set_defaults(handler=_bench)
@@ -150,21 +157,30 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="draw results as a self-contained HTML page and PNGs (or print a table)"
     )
     report.add_argument(
-        "cubes", type=Path, nargs="+", metavar="RESULT",
+        "cubes",
+        type=Path,
+        nargs="+",
+        metavar="RESULT",
         help="cubes, sweeps, required-pace and sensitivity files",
-    )  # fmt: skip
+    )
     report.add_argument(
-        "--out", type=Path, default=DEFAULT_REPORT,
+        "--out",
+        type=Path,
+        default=DEFAULT_REPORT,
         help=f"folder of index.html and the figures (default: {DEFAULT_REPORT})",
-    )  # fmt: skip
+    )
     report.add_argument(
-        "--data", type=Path, metavar="DATA_DIR",
+        "--data",
+        type=Path,
+        metavar="DATA_DIR",
         help="FRED / Treasury CSV files: overlay the realized history",
-    )  # fmt: skip
+    )
     report.add_argument(
-        "--format", choices=("html", "text"), default="html",
+        "--format",
+        choices=("html", "text"),
+        default="html",
         help="html (default), or text: print the table of a cube",
-    )  # fmt: skip
+    )
     report.add_argument("--event", default="crisis", help="event of the text table (crisis)")
     report.set_defaults(handler=_report)
     return parser
@@ -224,8 +240,10 @@ def _run(args: argparse.Namespace) -> int:
     regimes = ", ".join(r.name for r in config.active_regimes)
 
     def announce(notes: tuple[str, ...]) -> None:  # every check passed: an error stays one line
-        say(f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
-            f"{sim.horizon_months} months from {sim.start}")  # fmt: skip
+        say(
+            f"rmp-risk {__version__}: {config_path}: {sim.n_paths:,} paths, regimes {regimes}, "
+            f"{sim.horizon_months} months from {sim.start}"
+        )
         for note in (*config.notes, *notes):
             say(f"note: {note}")
 
@@ -233,21 +251,30 @@ def _run(args: argparse.Namespace) -> int:
     command = "rmp-risk " + shlex.join(args.argv)
     try:
         ds = simulate(
-            config, store=args.out if zarr_out else None, resume=args.resume,
-            overwrite=args.overwrite, progress=not args.quiet, command=command,
-            on_start=announce, **backend_options(args),
-        )  # fmt: skip
+            config,
+            store=args.out if zarr_out else None,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            command=command,
+            on_start=announce,
+            **backend_options(args),
+        )
     except KeyboardInterrupt:
         if zarr_out and args.out.exists():
-            raise _Interrupted(f"the finished tasks are kept in {args.out}: "
-                               "continue with the same command and --resume") from None  # fmt: skip
+            raise _Interrupted(
+                f"the finished tasks are kept in {args.out}: "
+                "continue with the same command and --resume"
+            ) from None
         raise
     if not zarr_out:
         write_cube(ds, args.out)
     say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     print(headline_table(ds, args.event))
-    say(f"pictures: rmp-risk report {shlex.quote(str(args.out))} --out "
-        f"{shlex.quote(str(args.out.parent / 'report'))}")  # fmt: skip
+    say(
+        f"pictures: rmp-risk report {shlex.quote(str(args.out))} --out "
+        f"{shlex.quote(str(args.out.parent / 'report'))}"
+    )
     return 0
 
 
@@ -258,9 +285,12 @@ def _bench(args: argparse.Namespace) -> int:
     config_path = resolve_config(args.config)
     load_config(config_path)  # refuse a bad config before measuring anything
     figures = run_benchmarks(
-        config_path, args.paths, args.workers, args.reference_paths,
+        config_path,
+        args.paths,
+        args.workers,
+        args.reference_paths,
         progress=lambda name: say(f"measuring {name} ..."),
-    )  # fmt: skip
+    )
     print(figures_json(figures) if args.json else format_figures(figures))
     return 0
 

@@ -33,10 +33,16 @@ def add_parsers(sub) -> None:
         "sweep", help="the odds at each of a grid of constant monthly paces (common paths)"
     )
     add_config_argument(sweep)
-    sweep.add_argument("--pace", required=True, metavar="LOW:HIGH:STEP",
-                       help="paces in $bn/month, e.g. 0:80:5, or a list 10,20,45")  # fmt: skip
-    sweep.add_argument("--regime", help="keep this regime's rules, replacing its paces "
-                       "(default: a regime with no rules)")  # fmt: skip
+    sweep.add_argument(
+        "--pace",
+        required=True,
+        metavar="LOW:HIGH:STEP",
+        help="paces in $bn/month, e.g. 0:80:5, or a list 10,20,45",
+    )
+    sweep.add_argument(
+        "--regime",
+        help="keep this regime's rules, replacing its paces (default: a regime with no rules)",
+    )
     _common(sweep, Path("out/sweep.nc"), ".nc or .zarr")
     sweep.set_defaults(handler=_sweep)
 
@@ -44,14 +50,25 @@ def add_parsers(sub) -> None:
         "required-pace", help="the smallest constant pace that keeps the odds below alpha"
     )
     add_config_argument(search)
-    search.add_argument("--alpha", type=number, default=0.05,
-                        help="the ceiling on the odds (default: 0.05)")  # fmt: skip
-    search.add_argument("--range", default="0:200", metavar="LOW:HIGH",
-                        help="paces searched, $bn/month (default: 0:200)")  # fmt: skip
-    search.add_argument("--tolerance", type=number, default=0.5,
-                        help="resolution of the search, $bn/month (default: 0.5)")  # fmt: skip
-    search.add_argument("--regime", help="keep this regime's rules, searching its pace "
-                        "(default: a regime with no rules)")  # fmt: skip
+    search.add_argument(
+        "--alpha", type=number, default=0.05, help="the ceiling on the odds (default: 0.05)"
+    )
+    search.add_argument(
+        "--range",
+        default="0:200",
+        metavar="LOW:HIGH",
+        help="paces searched, $bn/month (default: 0:200)",
+    )
+    search.add_argument(
+        "--tolerance",
+        type=number,
+        default=0.5,
+        help="resolution of the search, $bn/month (default: 0.5)",
+    )
+    search.add_argument(
+        "--regime",
+        help="keep this regime's rules, searching its pace (default: a regime with no rules)",
+    )
     _common(search, Path("out/required_pace.nc"), ".nc")
     search.set_defaults(handler=_required_pace)
 
@@ -59,20 +76,28 @@ def add_parsers(sub) -> None:
         "sensitivity", help="how the headline odds move with each parameter (a tornado)"
     )
     add_config_argument(sens)
-    sens.add_argument("--vary", action="append", metavar="KEY=LOW:HIGH",
-                      help="a config key and its two values, e.g. demand_curve.x0=0.11:0.13 "
-                      "(repeat; default: a list of the most uncertain keys)")  # fmt: skip
-    sens.add_argument("--regime", help="the regime whose odds are compared "
-                      "(default: the prior-weighted mixture)")  # fmt: skip
+    sens.add_argument(
+        "--vary",
+        action="append",
+        metavar="KEY=LOW:HIGH",
+        help="a config key and its two values, e.g. demand_curve.x0=0.11:0.13 "
+        "(repeat; default: a list of the most uncertain keys)",
+    )
+    sens.add_argument(
+        "--regime", help="the regime whose odds are compared (default: the prior-weighted mixture)"
+    )
     _common(sens, Path("out/sensitivity.nc"), ".nc")
     sens.set_defaults(handler=_sensitivity)
 
 
 def _common(parser: argparse.ArgumentParser, out: Path, formats: str) -> None:
     parser.add_argument("--event", default="crisis", help="event tier (default: crisis)")
-    parser.add_argument("--within", type=count(1), metavar="MONTHS",
-                        help="odds of an event day within the first MONTHS months "
-                        "(default: the horizon)")  # fmt: skip
+    parser.add_argument(
+        "--within",
+        type=count(1),
+        metavar="MONTHS",
+        help="odds of an event day within the first MONTHS months (default: the horizon)",
+    )
     add_sample_options(parser)
     parser.add_argument("--out", type=Path, default=out, help=f"result, {formats} (default: {out})")
     add_backend_options(parser)
@@ -124,8 +149,14 @@ def _sweep(args: argparse.Namespace) -> int:
     with_paces(config, paces[:1], args.regime)  # an unknown --regime, before any path runs
     _check_out(args, config, ("netcdf", "zarr"))
     started = time.perf_counter()
-    ds = sweep(config, paces, args.regime, progress=not args.quiet, command=_command(args),
-               **backend_options(args))  # fmt: skip
+    ds = sweep(
+        config,
+        paces,
+        args.regime,
+        progress=not args.quiet,
+        command=_command(args),
+        **backend_options(args),
+    )
     write_cube(ds, args.out)
     figure = sweep_chart(ds, _figure_path(args.out), args.event)
     say(f"wrote {args.out} and {figure} in {time.perf_counter() - started:.1f}s")
@@ -173,15 +204,25 @@ def _required_pace(args: argparse.Namespace) -> int:
     _check_out(args, config, ("netcdf",))
     started = time.perf_counter()
     result = required_pace(
-        config, args.event, args.alpha, args.within, args.regime, low=low, high=high,
-        tolerance=args.tolerance, progress=not args.quiet, command=_command(args),
+        config,
+        args.event,
+        args.alpha,
+        args.within,
+        args.regime,
+        low=low,
+        high=high,
+        tolerance=args.tolerance,
+        progress=not args.quiet,
+        command=_command(args),
         **backend_options(args),
-    )  # fmt: skip
+    )
     ds = result.to_dataset()
     write_cube(ds, args.out)
     figure = required_pace_chart(ds, _figure_path(args.out))
-    say(f"wrote {args.out} and {figure} in {time.perf_counter() - started:.1f}s "
-        f"({len(result.searched)} paces simulated)")  # fmt: skip
+    say(
+        f"wrote {args.out} and {figure} in {time.perf_counter() - started:.1f}s "
+        f"({len(result.searched)} paces simulated)"
+    )
     print(result.table())
     return 0
 
@@ -204,9 +245,15 @@ def _sensitivity(args: argparse.Namespace) -> int:
     _check_out(args, config, ("netcdf",))
     started = time.perf_counter()
     result = sensitivity(
-        config, varies, args.event, args.within, args.regime, progress=not args.quiet,
-        command=_command(args), **backend_options(args),
-    )  # fmt: skip
+        config,
+        varies,
+        args.event,
+        args.within,
+        args.regime,
+        progress=not args.quiet,
+        command=_command(args),
+        **backend_options(args),
+    )
     ds = result.to_dataset()
     write_cube(ds, args.out)
     figure = tornado_chart(ds, _figure_path(args.out))

@@ -53,9 +53,12 @@ def date(text: str) -> dt.date:
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "config", nargs="?", type=Path, metavar="CONFIG",
+        "config",
+        nargs="?",
+        type=Path,
+        metavar="CONFIG",
         help=f"TOML config (default: {LOCAL_DEFAULT_CONFIG}, else the packaged default)",
-    )  # fmt: skip
+    )
 
 
 def add_sample_options(parser: argparse.ArgumentParser) -> None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .curves import CURVE_FAMILIES
 from .errors import InputError
-from .kernels.layout import CURVE_FAMILIES
 from .parameters import DRAWN_KEYS
 
 DEFAULT_CONFIG_NAME = "default.toml"
@@ -640,8 +640,11 @@ def _check_consistency(config: Config) -> None:
     weighted = [r for r in config.active_regimes if r.weight is not None]
     if weighted and sum(r.weight for r in weighted) <= 0:
         names = ", ".join(r.name for r in weighted)
-        raise ConfigError(src, f"regimes.{weighted[0].name}.weight",
-                          f"the weights of the mixture ({names}) sum to 0")  # fmt: skip
+        raise ConfigError(
+            src,
+            f"regimes.{weighted[0].name}.weight",
+            f"the weights of the mixture ({names}) sum to 0",
+        )
     family = config.demand_curve.family
     if family not in CURVE_FAMILIES:
         message = f"unknown family {family!r} (one of {', '.join(CURVE_FAMILIES)})"
@@ -657,10 +660,11 @@ def _check_consistency(config: Config) -> None:
     size = accumulator_bytes(config)
     if size > MAX_ACCUMULATOR_BYTES:
         raise ConfigError(
-            src, "output.histogram_bins",
+            src,
+            "output.histogram_bins",
             f"the run's counts would take {size / 2**30:.1f} GiB (bins × months × regimes; "
             f"at most {MAX_ACCUMULATOR_BYTES / 2**30:.1f} GiB): use fewer bins or months",
-        )  # fmt: skip
+        )
 
 
 def accumulator_bytes(config: Config) -> int:

@@ -231,9 +231,10 @@ def build_cube(
     for v, name in enumerate(L.HIST_NAMES):
         low, width = schedule.hist_grid[v]
         ds[f"{name}_histogram"].attrs.update(
-            bin_low=low, bin_width=width,
+            bin_low=low,
+            bin_width=width,
             comment="bin 0 counts values below bin_low, the last bin values at or above the top",
-        )  # fmt: skip
+        )
         words = UNIT_WORDS[ds[name].units]
         ds[name].attrs["comment"] = f"from {name}_histogram; resolution {width} {words}"
     ds["time"].attrs.update(

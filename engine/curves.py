@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels.layout import CURVE_FAMILIES
+# The families, in the order of their codes (``params[P_CURVE_FAMILY]``, ``layout.CURVE_*``).
+CURVE_FAMILIES = ("exponential", "logistic", "double_exponential", "arctan")
 
 EXP_ARGUMENT_MAX = 700.0  # 1, largest exponent kept: exp(709.8) overflows float64
 

@@ -26,8 +26,11 @@ ZARR_SUFFIXES = (".zarr",)
 ZARR_FORMAT = 2
 COMPRESSION = {"compression": "gzip", "compression_opts": 4}
 DIGEST_ATTR = "metadata_sha256"
-TIME_ENCODING = {"units": "days since 1970-01-01", "calendar": "proleptic_gregorian",
-                 "dtype": np.float64}  # fmt: skip
+TIME_ENCODING = {
+    "units": "days since 1970-01-01",
+    "calendar": "proleptic_gregorian",
+    "dtype": np.float64,
+}
 
 
 class OutputError(InputError):

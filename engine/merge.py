@@ -67,20 +67,25 @@ def merge_cubes(
         diff = first_difference(reference, json.loads(ds.attrs["config_json"]), MAY_DIFFER)
         if diff:
             key, want, got = diff
-            raise MergeError(f"{name}: cannot merge with {names[0]}: config key {key} differs "
-                             f"({names[0]}: {want}, {name}: {got})")  # fmt: skip
+            raise MergeError(
+                f"{name}: cannot merge with {names[0]}: config key {key} differs "
+                f"({names[0]}: {want}, {name}: {got})"
+            )
         for seed in cube_seeds(ds):
             if seed in owner:
-                raise MergeError(f"{name}: seed {seed} is also the seed of {owner[seed]}: "
-                                 "its paths would be counted twice")  # fmt: skip
+                raise MergeError(
+                    f"{name}: seed {seed} is also the seed of {owner[seed]}: "
+                    "its paths would be counted twice"
+                )
             owner[seed] = name
     parts = [accumulators_from_cube(ds) for ds in cubes]
     total = parts[0]
     for part in parts[1:]:
         total = total + part
     config = from_json(cubes[0].attrs["config_json"]).with_overrides(paths=total.n_paths)
-    cube = build_cube(total, config, build_schedule(config),
-                      {"command": command or "engine.merge_cubes"})  # fmt: skip
+    cube = build_cube(
+        total, config, build_schedule(config), {"command": command or "engine.merge_cubes"}
+    )
     cube.attrs.update(
         merged_seeds=np.array(list(owner), dtype=np.int64),
         merged_n_paths=np.array([n for ds in cubes for n in _seed_paths(ds)], dtype=np.int64),

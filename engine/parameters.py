@@ -16,11 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .calendar import BusinessCalendar
-    from .config import Config
+import numpy as np
+
+from .curves import CURVE_FAMILIES, curve
+
+Config = Any  # engine.config.Config (not imported: the config imports this list)
+BusinessCalendar = Any  # engine.calendar.BusinessCalendar
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,12 @@ def _other_liabilities0(c: Config, _) -> float:
 
 
 def _initial_spread(c: Config, _) -> float:
-    from .curves import curve
-
     dc, i = c.demand_curve, c.initial
     ratio = i.reserves_bn / i.bank_assets_bn
     return float(curve(dc.family, ratio, dc.alpha_bp, dc.beta_bp, dc.lambda_, dc.x0))
 
 
 def _first_day_on_or_after(calendar: BusinessCalendar, day) -> int:
-    import numpy as np
-
     return int(np.searchsorted(calendar.days, np.datetime64(day, "D")))
 
 
@@ -74,8 +73,6 @@ def _t_scale(df: float) -> float:
 
 
 def _curve_family(c: Config, _) -> float:
-    from .kernels.layout import CURVE_FAMILIES
-
     return CURVE_FAMILIES.index(c.demand_curve.family)
 
 
@@ -85,8 +82,9 @@ SCALARS = (
     Scalar("CURRENCY0", "$bn", "initial.currency_bn"),
     Scalar("TGA0", "$bn", "initial.tga_bn"),
     Scalar("OTHER_LIAB0", "$bn", _other_liabilities0),
-    Scalar("BANK_EX_RESERVES0", "$bn",
-           lambda c, _: c.initial.bank_assets_bn - c.initial.reserves_bn),
+    Scalar(
+        "BANK_EX_RESERVES0", "$bn", lambda c, _: c.initial.bank_assets_bn - c.initial.reserves_bn
+    ),
     Scalar("DAYS_PER_YEAR", "day/yr", "simulation.business_days_per_year"),
     Scalar("CUR_GROWTH_LO", "1/yr", "currency.growth_per_year.low"),
     Scalar("CUR_GROWTH_HI", "1/yr", "currency.growth_per_year.high"),
@@ -97,11 +95,15 @@ SCALARS = (
     Scalar("RRP_BASE_LO", "$bn", "on_rrp.base_bn.low"),
     Scalar("RRP_BASE_HI", "$bn", "on_rrp.base_bn.high"),
     Scalar("RRP_SD", "$bn/day", "on_rrp.daily_sd_bn"),
-    Scalar("RRP_QE_LOG_MEDIAN", "log $bn",
-           lambda c, _: log_or_minus_inf(c.on_rrp.quarter_end_median_bn)),
+    Scalar(
+        "RRP_QE_LOG_MEDIAN",
+        "log $bn",
+        lambda c, _: log_or_minus_inf(c.on_rrp.quarter_end_median_bn),
+    ),
     Scalar("RRP_QE_LOG_SD", "1", "on_rrp.quarter_end_log_sd"),
-    Scalar("RRP_YE_LOG_MEDIAN", "log $bn",
-           lambda c, _: log_or_minus_inf(c.on_rrp.year_end_median_bn)),
+    Scalar(
+        "RRP_YE_LOG_MEDIAN", "log $bn", lambda c, _: log_or_minus_inf(c.on_rrp.year_end_median_bn)
+    ),
     Scalar("RRP_YE_LOG_SD", "1", "on_rrp.year_end_log_sd"),
     Scalar("RRP_REFILL", "$bn/bp", "on_rrp.refill_bn_per_bp"),
     Scalar("RRP_REFILL_BELOW", "bp", "on_rrp.refill_below_bp"),
@@ -117,14 +119,27 @@ SCALARS = (
     Scalar("NOISE_SD0", "bp", "spread.noise_sd0_bp", drawn="spread.noise_sd0_bp"),
     Scalar("NOISE_SD1", "bp", "spread.noise_sd1_bp", drawn="spread.noise_sd1_bp"),
     Scalar("NOISE_DF", "1", "spread.noise_t_df"),
-    Scalar("JUMP_LOG_P0", "log 1/day", lambda c, _: log_or_minus_inf(c.spread.jump_p0),
-           drawn="spread.jump_p0", stored="log"),
+    Scalar(
+        "JUMP_LOG_P0",
+        "log 1/day",
+        lambda c, _: log_or_minus_inf(c.spread.jump_p0),
+        drawn="spread.jump_p0",
+        stored="log",
+    ),
     Scalar("JUMP_LAMBDA", "1", "spread.jump_lambda", drawn="spread.jump_lambda"),
     Scalar("JUMP_MEAN", "bp", "spread.jump_mean_bp", drawn="spread.jump_mean_bp"),
-    Scalar("SRF_RATE", "bp",  # no SRF: no ceiling
-           lambda c, _: c.srf.rate_above_iorb_bp if c.srf.enabled else math.inf),
-    Scalar("STIGMA_LOG_MEDIAN", "log bp", lambda c, _: math.log(c.srf.stigma_median_bp),
-           drawn="srf.stigma_median_bp", stored="log"),
+    Scalar(
+        "SRF_RATE",
+        "bp",  # no SRF: no ceiling
+        lambda c, _: c.srf.rate_above_iorb_bp if c.srf.enabled else math.inf,
+    ),
+    Scalar(
+        "STIGMA_LOG_MEDIAN",
+        "log bp",
+        lambda c, _: math.log(c.srf.stigma_median_bp),
+        drawn="srf.stigma_median_bp",
+        stored="log",
+    ),
     Scalar("STIGMA_LOG_SD", "1", "srf.stigma_log_sd", drawn="srf.stigma_log_sd"),
     Scalar("SRF_LEAK", "1", "srf.leak", drawn="srf.leak"),
     Scalar("SRF_TAKEUP", "$bn/bp", "srf.takeup_bn_per_bp", drawn="srf.takeup_bn_per_bp"),
@@ -142,8 +157,11 @@ SCALARS = (
     Scalar("EV_SCARCE_RATIO", "1", "events.scarce_ratio"),
     Scalar("EV_SCARCE_RESERVES", "$bn", "events.scarce_reserves_bn"),
     Scalar("DC_PROBABILITY", "1", "tga.debt_ceiling.probability"),
-    Scalar("DC_START_DAY", "day index",
-           lambda c, cal: _first_day_on_or_after(cal, c.tga.debt_ceiling.start)),
+    Scalar(
+        "DC_START_DAY",
+        "day index",
+        lambda c, cal: _first_day_on_or_after(cal, c.tga.debt_ceiling.start),
+    ),
     Scalar("DC_DECLINE_DAYS", "day", "tga.debt_ceiling.decline_days"),
     Scalar("DC_FLOOR_LO", "$bn", "tga.debt_ceiling.floor_bn.low"),
     Scalar("DC_FLOOR_HI", "$bn", "tga.debt_ceiling.floor_bn.high"),
@@ -152,16 +170,23 @@ SCALARS = (
     Scalar("DC_REBUILD_LO", "day", "tga.debt_ceiling.rebuild_days.low"),
     Scalar("DC_REBUILD_HI", "day", "tga.debt_ceiling.rebuild_days.high"),
     Scalar("SPREAD0", "bp", _initial_spread),
-    Scalar("EV_QUIET_BELOW", "bp",  # below every spread threshold: a quiet day
-           lambda c, _: min(c.events.tight_bp, c.events.stress_bp, c.events.crisis_bp,
-                            c.events.systemic_bp)),
-    Scalar("EV_QUIET_SRF_BELOW", "$bn",
-           lambda c, _: min(c.events.stress_srf_bn, c.events.crisis_srf_bn)),
+    Scalar(
+        "EV_QUIET_BELOW",
+        "bp",  # below every spread threshold: a quiet day
+        lambda c, _: min(
+            c.events.tight_bp, c.events.stress_bp, c.events.crisis_bp, c.events.systemic_bp
+        ),
+    ),
+    Scalar(
+        "EV_QUIET_SRF_BELOW",
+        "$bn",
+        lambda c, _: min(c.events.stress_srf_bn, c.events.crisis_srf_bn),
+    ),
     Scalar("TGA_T_SCALE", "1", lambda c, _: _t_scale(c.tga.t_df)),
     Scalar("NOISE_T_SCALE", "1", lambda c, _: _t_scale(c.spread.noise_t_df)),
     Scalar("CURVE_FAMILY", "index", _curve_family),
     Scalar("RATIO0", "1", lambda c, _: c.initial.reserves_bn / c.initial.bank_assets_bn),
-)  # fmt: skip
+)
 SCALAR_NAMES = tuple(s.name for s in SCALARS)
 DRAWN = tuple(s for s in SCALARS if s.drawn is not None)
 DRAWN_KEYS = tuple(s.drawn for s in DRAWN)  # the config keys a path may draw, in this order

@@ -113,8 +113,13 @@ def simulate(
 
 def _expected(config: Config, task_blocks: int | None) -> dict[str, Any]:
     sim = config.simulation
-    expected = {"config_sha256": config.sha256, "config_json": config.to_json(),
-                "seed": sim.seed, "n_paths": sim.n_paths, "block_size": sim.block_size}  # fmt: skip
+    expected = {
+        "config_sha256": config.sha256,
+        "config_json": config.to_json(),
+        "seed": sim.seed,
+        "n_paths": sim.n_paths,
+        "block_size": sim.block_size,
+    }
     if task_blocks is not None:
         expected["task_blocks"] = task_blocks
     return expected

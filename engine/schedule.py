@@ -55,8 +55,17 @@ class Schedule:
     @cached_property
     def kernel_inputs(self) -> tuple[np.ndarray, ...]:
         """The read-only arguments of ``simulate_block`` after the seeds, in order."""
-        return (self.day_float, self.day_int, self.cal_share, self.days_in_month, self.params,
-                self.regime_params, self.hist_grid, self.t_tables, self.uncertainty)  # fmt: skip
+        return (
+            self.day_float,
+            self.day_int,
+            self.cal_share,
+            self.days_in_month,
+            self.params,
+            self.regime_params,
+            self.hist_grid,
+            self.t_tables,
+            self.uncertainty,
+        )
 
 
 def build_schedule(config: Config) -> Schedule:
@@ -83,8 +92,12 @@ def build_schedule(config: Config) -> Schedule:
     day_int[:, L.DI_PACE_CHANGE] = pace_change_days(calendar, regime_params[:, L.RP_SWITCH_DAY])
     t_dfs = (config.tga.t_df, config.spread.noise_t_df)  # layout.TT_TGA, TT_SPREAD_NOISE
     hist = config.output.histograms
-    grids = {"reserves": hist.reserves_bn, "spread": hist.spread_bp, "srf": hist.srf_bn,
-             "tga": hist.tga_bn}  # fmt: skip
+    grids = {
+        "reserves": hist.reserves_bn,
+        "spread": hist.spread_bp,
+        "srf": hist.srf_bn,
+        "tga": hist.tga_bn,
+    }
     hist_grid = np.array([grids[name.split("_")[0]] for name in L.HIST_NAMES], dtype=float)
     schedule = Schedule(
         calendar=calendar,
@@ -242,8 +255,12 @@ def uncertainty_table(config: Config) -> np.ndarray:
             index, transform = UNCERTAIN_PARAMS[key]
             lower, upper = uncertain_key_bounds(key)
             table[row, [L.U_PARAM, L.U_TRANSFORM, L.U_MEAN, L.U_LOWER, L.U_UPPER]] = (
-                index, transform, mean, lower, upper,
-            )  # fmt: skip
+                index,
+                transform,
+                mean,
+                lower,
+                upper,
+            )
             table[row, first : first + len(block.keys)] = factor[i]
             row += 1
     return table

@@ -356,5 +356,6 @@ def climatology(realized: pd.DataFrame) -> pd.Series:
         float (events,), NaN for an event never observed.
     """
     share = realized.astype("Float64").mean(skipna=True)
-    return pd.Series(share.to_numpy(dtype=float, na_value=np.nan), index=realized.columns,
-                     name="climatology")  # fmt: skip
+    return pd.Series(
+        share.to_numpy(dtype=float, na_value=np.nan), index=realized.columns, name="climatology"
+    )

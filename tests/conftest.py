@@ -29,10 +29,11 @@ def dask_client():
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
         Client(cluster, set_as_default=False) as client,
-    ):  # fmt: skip
+    ):
         yield client
 
 
@@ -52,8 +53,11 @@ def assert_same_cube(a: xr.Dataset, b: xr.Dataset) -> None:
 
     def numbers(ds: xr.Dataset) -> xr.Dataset:
         out = ds.copy()
-        out.attrs = {k: v for k, v in ds.attrs.items()
-                     if k not in RUN_ATTRS and not k.startswith("computed_")}  # fmt: skip
+        out.attrs = {
+            k: v
+            for k, v in ds.attrs.items()
+            if k not in RUN_ATTRS and not k.startswith("computed_")
+        }
         return out
 
     xr.testing.assert_identical(numbers(a), numbers(b))

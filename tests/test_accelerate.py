@@ -22,10 +22,27 @@ from engine.accelerate import (
 
 # Arguments across each function's range, its special values and where its result overflows,
 # underflows or is undefined.
-EXP_ARGS = [*np.linspace(-745.0, 709.0, 997), -0.0, 1e-300, 709.8, 710.0, -746.0, math.inf,
-            -math.inf, math.nan]  # fmt: skip
-LOG_ARGS = [*np.geomspace(5e-324, 1.7e308, 997), 0.0, -0.0, -1.0, 1.0, math.inf, -math.inf,
-            math.nan]  # fmt: skip
+EXP_ARGS = [
+    *np.linspace(-745.0, 709.0, 997),
+    -0.0,
+    1e-300,
+    709.8,
+    710.0,
+    -746.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
+LOG_ARGS = [
+    *np.geomspace(5e-324, 1.7e308, 997),
+    0.0,
+    -0.0,
+    -1.0,
+    1.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
 POW_BASES = (0.0, -0.0, 0.3, 1.0, 2.0, -8.0, 1e300, math.inf, math.nan)
 POW_EXPONENTS = (-2000.0, -1.0, -0.5, 0.0, 1.0 / 3.0, 2.0, 3.0, 2000.0, math.inf, math.nan)
 POW_ARGS = [(b, e) for b in POW_BASES for e in POW_EXPONENTS]
@@ -88,8 +105,14 @@ def _symbols(env_value):
     env = {k: v for k, v in os.environ.items() if k != BARE_MATH_ENV}
     if env_value is not None:
         env[BARE_MATH_ENV] = env_value
-    done = subprocess.run([sys.executable, "-W", "default", "-c", BOUND_SCRIPT], env=env,
-                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", BOUND_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return json.loads(done.stdout.splitlines()[-1]), done.stderr
 
 

@@ -15,6 +15,8 @@ from engine.calibrate.readers import DATA_DIR
 from engine.cli import main
 from tests.conftest import MODEL_CONFIG, assert_same_cube
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 START = pd.Timestamp("2025-06-02")
 MONTHS = 3
 PATHS = 512

@@ -21,6 +21,8 @@ from engine.kernels.layout import CAL_NAMES
 
 from .market_fixtures import write_older_window
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 SHIPPED_UNTIL = dt.date(2025, 12, 31)
 OLDER_UNTIL = dt.date(2019, 6, 28)
 ERROR_PREFIX = "rmp-risk: error: "
@@ -124,8 +126,9 @@ def test_the_curve_family_is_chosen_among_all_four(shipped):
     assert family in FAMILIES
     assert set(cal.curves.index) == set(FAMILIES)
     table = cal.table()
-    rows = {name: line for line in table.splitlines() for name in FAMILIES
-            if line.split()[:1] == [name]}  # fmt: skip
+    rows = {
+        name: line for line in table.splitlines() for name in FAMILIES if line.split()[:1] == [name]
+    }
     assert set(rows) == set(FAMILIES)
     assert "← chosen" in rows[family]
     assert sum("← chosen" in line for line in rows.values()) == 1
@@ -195,8 +198,13 @@ def test_missing_data_dir_exits_2(tmp_path, capsys):
 def test_malformed_sofr_names_file_and_line(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
-    rows = ["2025-01-02,4.49", "2025-01-03,4.45", "2025-01-06,4.41", "2025-01-07,x4.3",
-            "2025-01-08,4.33"]  # fmt: skip
+    rows = [
+        "2025-01-02,4.49",
+        "2025-01-03,4.45",
+        "2025-01-06,4.41",
+        "2025-01-07,x4.3",
+        "2025-01-08,4.33",
+    ]
     (data / "SOFR.csv").write_text("\n".join(["observation_date,SOFR", *rows]) + "\n")
     (data / "IORB.csv").write_text("observation_date,IORB\n2025-01-02,4.40\n")
     out = tmp_path / "out.toml"

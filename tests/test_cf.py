@@ -14,20 +14,29 @@ from engine.pipeline import simulate
 
 from .conftest import small
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 CHECKER = Path(sys.executable).parent / "compliance-checker"  # installed with the dev extras
 
 
 def cf_report(path: Path) -> dict:
     """The checker's cf:1.11 result for ``path`` (it exits non-zero on any finding: the JSON
     counts are what matter)."""
-    done = subprocess.run([str(CHECKER), "--test=cf:1.11", "-f", "json", "-o", "-", str(path)],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [str(CHECKER), "--test=cf:1.11", "-f", "json", "-o", "-", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return json.loads(done.stdout)["cf:1.11"]
 
 
 def failures(report: dict, priority: str) -> list:
-    return [(c["name"], c["msgs"]) for c in report[f"{priority}_priorities"]
-            if c["value"][0] < c["value"][1]]  # fmt: skip
+    return [
+        (c["name"], c["msgs"])
+        for c in report[f"{priority}_priorities"]
+        if c["value"][0] < c["value"][1]
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +46,11 @@ def short(model_config):
 
 @pytest.mark.parametrize("kind", ["cube", "sweep"])
 def test_no_high_or_medium_cf_failures(short, tmp_path, kind):
-    ds = simulate(short, seed=1, command="rmp-risk run") if kind == "cube" else sweep(
-        short, [0.0, 40.0], seed=1, command="rmp-risk sweep")  # fmt: skip
+    ds = (
+        simulate(short, seed=1, command="rmp-risk run")
+        if kind == "cube"
+        else sweep(short, [0.0, 40.0], seed=1, command="rmp-risk sweep")
+    )
     path = write_cube(ds, tmp_path / f"{kind}.nc")
     report = cf_report(path)
     assert report["high_count"] == 0, failures(report, "high")

@@ -10,6 +10,8 @@ from engine.io import open_cube
 
 from .conftest import MODEL_CONFIG, ROOT
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 
 @pytest.fixture
 def short_config(tmp_path):
@@ -24,8 +26,20 @@ def short_config(tmp_path):
 
 def test_run_writes_the_cube_and_prints_the_table(short_config, tmp_path, capsys):
     out = tmp_path / "run" / "cube.nc"
-    code = main(["run", str(short_config), "--paths", "300", "--seed", "5", "--out", str(out),
-                 "--workers", "2"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            str(short_config),
+            "--paths",
+            "300",
+            "--seed",
+            "5",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert "P(crisis) by month" in captured.out and "mixture" in captured.out
@@ -88,8 +102,9 @@ def test_bad_output_and_event_exit_2(short_config, tmp_path, capsys):
         ("{tmp}/cube.nc", ["--paths", str(10**15)], "--paths: must be <= 1000000000"),
     ],
 )
-def test_bad_output_or_sizes_refused_before_any_path(short_config, tmp_path, capsys, monkeypatch,
-                                                     out, args, expected):  # fmt: skip
+def test_bad_output_or_sizes_refused_before_any_path(
+    short_config, tmp_path, capsys, monkeypatch, out, args, expected
+):
     """One line, exit 2, before the kernel runs (nothing simulated, no banner first)."""
     (tmp_path / "folder.nc").mkdir()
     monkeypatch.setattr("engine.pipeline.simulate", _never)
@@ -105,10 +120,13 @@ def _never(*args, **kwargs):
 
 def test_notes_come_after_the_checks_and_before_the_run(tmp_path, capsys):
     config = tmp_path / "weights.toml"
-    config.write_text(f'base = "{MODEL_CONFIG}"\n[simulation]\nhorizon_months = 1\n'
-                      "[regimes.A]\nweight = 0.8  # 1\n")  # fmt: skip
-    assert main(["run", str(config), "--paths", "32", "--out", str(tmp_path / "c.nc"),
-                 "--quiet"]) == 0  # fmt: skip
+    config.write_text(
+        f'base = "{MODEL_CONFIG}"\n[simulation]\nhorizon_months = 1\n'
+        "[regimes.A]\nweight = 0.8  # 1\n"
+    )
+    assert (
+        main(["run", str(config), "--paths", "32", "--out", str(tmp_path / "c.nc"), "--quiet"]) == 0
+    )
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("rmp-risk ") and "sum to 1.4: they are divided by it" in err[1]
 
@@ -121,8 +139,9 @@ def test_help_and_import_compile_nothing():
         "heavy = [m for m in ('numba', 'dask', 'xarray') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, check=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert "HEAVY []" in result.stdout and "rmp-risk" in result.stdout
 
 

@@ -11,6 +11,8 @@ from engine.products import REQUIRED_PACE, SENSITIVITY, SWEEP, product_of
 
 from .conftest import MODEL_CONFIG
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 
 @pytest.fixture
 def short_config(tmp_path):
@@ -26,17 +28,58 @@ def short_config(tmp_path):
 def test_sweep_search_sensitivity_and_their_report(short_config, tmp_path, capsys):
     out = tmp_path / "out"
     common = ["--event", "tight", "--seed", "3", "--quiet"]
-    assert main(["sweep", str(short_config), "--pace", "0:60:30", "--out",
-                 str(out / "sweep.nc"), *common]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sweep",
+                str(short_config),
+                "--pace",
+                "0:60:30",
+                "--out",
+                str(out / "sweep.nc"),
+                *common,
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "P(tight within 4 months) by constant pace" in text and "± paired s.e." in text
-    assert main(["required-pace", str(short_config), "--alpha", "0.5", "--within", "2",
-                 "--range", "0:80", "--tolerance", "2", "--out", str(out / "pace.nc"),
-                 *common]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "required-pace",
+                str(short_config),
+                "--alpha",
+                "0.5",
+                "--within",
+                "2",
+                "--range",
+                "0:80",
+                "--tolerance",
+                "2",
+                "--out",
+                str(out / "pace.nc"),
+                *common,
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "P(tight within 2 months) <= 50%" in text
-    assert main(["sensitivity", str(short_config), "--vary", "demand_curve.x0=0.10:0.12",
-                 "--out", str(out / "sens.nc"), *common]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "sensitivity",
+                str(short_config),
+                "--vary",
+                "demand_curve.x0=0.10:0.12",
+                "--out",
+                str(out / "sens.nc"),
+                *common,
+            ]
+        )
+        == 0
+    )
     assert "demand_curve.x0" in capsys.readouterr().out
     kinds = [product_of(open_cube(out / name)) for name in ("sweep.nc", "pace.nc", "sens.nc")]
     assert kinds == [SWEEP, REQUIRED_PACE, SENSITIVITY]
@@ -74,8 +117,9 @@ def test_run_prints_the_report_command(short_config, tmp_path, capsys):
         (["sensitivity", "--regime", "Z"], "--regime Z: no such regime"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(short_config, tmp_path, capsys,
-                                                           args, expected):  # fmt: skip
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    short_config, tmp_path, capsys, args, expected
+):
     out = tmp_path / "new" / "result.nc"
     argv = [args[0], str(short_config), *args[1:]]
     if "--out" not in args:
@@ -88,8 +132,10 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(short_config, tmp_pa
 
 def test_an_output_that_is_a_directory_is_refused_before_any_path(short_config, tmp_path, capsys):
     (tmp_path / "x.nc").mkdir()
-    assert main(["sweep", str(short_config), "--pace", "0:80:10", "--out",
-                 str(tmp_path / "x.nc")]) == 2  # fmt: skip
+    assert (
+        main(["sweep", str(short_config), "--pace", "0:80:10", "--out", str(tmp_path / "x.nc")])
+        == 2
+    )
     assert "is a directory" in capsys.readouterr().err
 
 

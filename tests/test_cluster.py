@@ -18,6 +18,8 @@ from engine.pipeline import simulate
 
 from .conftest import ROOT, assert_same_cube, write_short_config
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 CLUSTER_FILES = ROOT / "configs" / "cluster"
 SBATCH = """#!/bin/sh
 # Stand-in for SLURM's sbatch: keep the job script, run it in a session of its own.
@@ -59,10 +61,12 @@ def test_shipped_cluster_files_give_job_scripts(name, expected):
         ("jobqueue: [", "not valid YAML"),
         ("slurm:\n  cores: 2\n", "jobqueue: expected one table"),
         ("jobqueue:\n  slurmx:\n    cores: 2\n", "jobqueue.slurmx: unknown batch system"),
-        ("jobqueue:\n  slurm:\n    cores: 2\n    memory: 1GB\n    corez: 3\n",
-         "jobqueue.slurm: Got unexpected keyword argument 'corez'"),
+        (
+            "jobqueue:\n  slurm:\n    cores: 2\n    memory: 1GB\n    corez: 3\n",
+            "jobqueue.slurm: Got unexpected keyword argument 'corez'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_cluster_files_exit_2_naming_the_file(tmp_path, capsys, text, message):
     path = tmp_path / "cluster.yaml"
     if text is not None:
@@ -86,8 +90,12 @@ def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
         (bin_dir / "sbatch").chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))  # nothing else: no real sbatch either
     options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
-    options["jobqueue"]["slurm"].update(cores=1, memory="2GB", local_directory=str(tmp_path),
-                                        scheduler_options={"host": "127.0.0.1"})  # fmt: skip
+    options["jobqueue"]["slurm"].update(
+        cores=1,
+        memory="2GB",
+        local_directory=str(tmp_path),
+        scheduler_options={"host": "127.0.0.1"},
+    )
     cluster_file = tmp_path / "slurm.yaml"
     cluster_file.write_text(yaml.safe_dump(options))
     return cluster_file
@@ -95,14 +103,22 @@ def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
 
 @pytest.mark.parametrize(
     ("sbatch", "message"),
-    [(None, "cannot submit jobs: 'sbatch' is not on this machine's PATH (run from a login "
-            "node of the cluster)"),
-     ("#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Invalid account' >&2\n"
-      "exit 1\n", "job submission failed: sbatch: error: Batch job submission failed: "
-      "Invalid account")],
-)  # fmt: skip
-def test_a_failed_job_submission_ends_the_run_with_exit_2(tmp_path, monkeypatch, capsys, sbatch,
-                                                          message):  # fmt: skip
+    [
+        (
+            None,
+            "cannot submit jobs: 'sbatch' is not on this machine's PATH (run from a login "
+            "node of the cluster)",
+        ),
+        (
+            "#!/bin/sh\necho 'sbatch: error: Batch job submission failed: Invalid account' >&2\n"
+            "exit 1\n",
+            "job submission failed: sbatch: error: Batch job submission failed: Invalid account",
+        ),
+    ],
+)
+def test_a_failed_job_submission_ends_the_run_with_exit_2(
+    tmp_path, monkeypatch, capsys, sbatch, message
+):
     """No waiting at 0% for workers that never come: one line naming the cluster file."""
     cluster_file = _fake_slurm(tmp_path, monkeypatch, sbatch)
     config = write_short_config(tmp_path / "run.toml", paths=64)
@@ -132,16 +148,31 @@ def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch):
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
-    options["jobqueue"]["slurm"].update(cores=1, memory="2GB", local_directory=str(tmp_path),
-                                        scheduler_options={"host": "127.0.0.1"})  # fmt: skip
+    options["jobqueue"]["slurm"].update(
+        cores=1,
+        memory="2GB",
+        local_directory=str(tmp_path),
+        scheduler_options={"host": "127.0.0.1"},
+    )
     cluster_file = tmp_path / "slurm.yaml"
     cluster_file.write_text(yaml.safe_dump(options))
     config = write_short_config(tmp_path / "run.toml", paths=300)
     out = tmp_path / "cube.zarr"
 
     try:
-        code = main(["run", str(config), "--cluster", str(cluster_file), "--jobs", "2",
-                     "--out", str(out), "--quiet"])  # fmt: skip
+        code = main(
+            [
+                "run",
+                str(config),
+                "--cluster",
+                str(cluster_file),
+                "--jobs",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
         assert code == 0
         scripts = sorted(jobs.glob("job-*.sh"))
         assert len(scripts) == 2  # --jobs 2: two jobs submitted

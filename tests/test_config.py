@@ -5,7 +5,7 @@ import pytest
 
 from engine.calibrate.readers import initial_state
 from engine.config import ConfigError, Uniform, default_config_path, load_config
-from engine.kernels.layout import CURVE_FAMILIES
+from engine.curves import CURVE_FAMILIES
 
 from .conftest import MODEL_CONFIG, SHIPPED_DEFAULT
 

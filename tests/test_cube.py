@@ -64,6 +64,7 @@ def test_mixture_stderr_equals_the_per_path_standard_error():
     assert se[0, 0] == pytest.approx(per_path.std() / math.sqrt(n), rel=1e-9)
 
 
+@pytest.mark.slow  # the kernel makes the cube
 def test_schema_units_and_names(cube):
     assert set(cube.dims) == {"regime", "other_regime", "event", "time", "quantile", "bin"}
     assert list(cube.event.values) == list(L.EVENT_NAMES)
@@ -77,13 +78,23 @@ def test_schema_units_and_names(cube):
         assert cube[name].attrs["units"] and cube[name].attrs["long_name"]
     for name in ("n_paths", "event_count", "first_event_count", "joint_event_count"):
         assert cube[name].dtype == np.int64
-    for key in ("Conventions", "title", "source", "history", "config_json", "config_sha256",
-                "seed", "n_paths", "block_size"):  # fmt: skip
+    for key in (
+        "Conventions",
+        "title",
+        "source",
+        "history",
+        "config_json",
+        "config_sha256",
+        "seed",
+        "n_paths",
+        "block_size",
+    ):
         assert key in cube.attrs
     assert cube.attrs["n_paths"] == 600 and cube.attrs["source"].startswith("rmp-risk ")
     assert "mixture_event_probability" in cube and np.isnan(cube.weight.sel(regime="D"))
 
 
+@pytest.mark.slow  # the kernel makes the cube
 def test_probabilities_are_consistent(cube):
     p = cube.event_probability
     assert ((p >= 0) & (p <= 1)).all()
@@ -105,6 +116,7 @@ def test_probabilities_are_consistent(cube):
         assert (cube[f"{v}_histogram"].sum("bin") == 600).all()
 
 
+@pytest.mark.slow  # the kernel makes the cube
 def test_netcdf_round_trip(cube, tmp_path):
     path = write_cube(cube, tmp_path / "sub" / "cube.nc")
     back = open_cube(path)
@@ -114,6 +126,7 @@ def test_netcdf_round_trip(cube, tmp_path):
     assert not list(path.parent.glob(".*partial*"))
 
 
+@pytest.mark.slow  # the kernel makes the cube
 def test_failed_write_leaves_nothing(cube, tmp_path, monkeypatch):
     def broken(self, path, **kwargs):
         open(path, "wb").write(b"half a file")
@@ -125,6 +138,7 @@ def test_failed_write_leaves_nothing(cube, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # the kernel makes the cube
 def test_unsupported_output(cube, tmp_path):
     with pytest.raises(OutputError, match="unsupported"):
         write_cube(cube, tmp_path / "cube.csv")

@@ -16,15 +16,23 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def quantiles(months: int) -> dict[float, np.ndarray]:
     centre = np.linspace(3000.0, 2900.0, months)
     spread = np.linspace(20.0, 120.0, months)
-    return {q: centre + z * spread for q, z in
-            [(0.05, -1.645), (0.25, -0.674), (0.5, 0.0), (0.75, 0.674), (0.95, 1.645)]}  # fmt: skip
+    return {
+        q: centre + z * spread
+        for q, z in [(0.05, -1.645), (0.25, -0.674), (0.5, 0.0), (0.75, 0.674), (0.95, 1.645)]
+    }
 
 
 def test_fan_chart_writes_a_png(tmp_path):
     months = pd.date_range("2025-01-01", periods=12, freq="MS")
     realized = pd.Series([3010.0, 2990.0, np.nan, 2950.0], index=months[:4])
-    path = fan_chart(months, quantiles(12), realized, "Month-end reserves, regime A",
-                     "reserves ($bn)", tmp_path / "figs" / "reserves_eom.png")  # fmt: skip
+    path = fan_chart(
+        months,
+        quantiles(12),
+        realized,
+        "Month-end reserves, regime A",
+        "reserves ($bn)",
+        tmp_path / "figs" / "reserves_eom.png",
+    )
     assert path == tmp_path / "figs" / "reserves_eom.png"
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 10_000

@@ -27,8 +27,12 @@ from engine.schedule import tga_calendar_effects
 TOLERANCE_SE = 3.0  # standard errors a recovered parameter may lie from the truth
 SEED = 20251201  # root seed of the simulated series
 # Truth of the simulated TGA ($bn, per event; the config's ranges' mid-points, about).
-TGA_AMOUNTS = {"april_tax": 260.0, "corporate_tax": 100.0, "coupon_settlement": 55.0,
-               "first_of_month": -75.0}  # fmt: skip
+TGA_AMOUNTS = {
+    "april_tax": 260.0,
+    "corporate_tax": 100.0,
+    "coupon_settlement": 55.0,
+    "first_of_month": -75.0,
+}
 TGA_AR, TGA_SD, TGA_DF = 0.9, 30.0, 4.0  # 1, $bn/day, 1
 
 
@@ -145,8 +149,9 @@ def simulate_tga(
     amount = [amounts[n] for n in L.CAL_NAMES]
     nu = rng.standard_t(TGA_DF, calendar.n_days) * math.sqrt((TGA_DF - 2.0) / TGA_DF)
     ends = np.flatnonzero(calendar.quarter_end)
-    anchor = np.interp(np.arange(calendar.n_days), ends, np.where(np.arange(len(ends)) % 2, 900.0,
-                                                                  850.0))  # fmt: skip
+    anchor = np.interp(
+        np.arange(calendar.n_days), ends, np.where(np.arange(len(ends)) % 2, 900.0, 850.0)
+    )
     level, deviation, values = np.zeros(L.N_CAL), 0.0, np.empty(calendar.n_days)
     for t in range(calendar.n_days):
         deviation = TGA_AR * deviation + TGA_SD * nu[t]

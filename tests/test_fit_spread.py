@@ -33,6 +33,7 @@ from engine.calibrate.fit_srf import (
 )
 from engine.calibrate.fitted import Fitted
 from engine.calibrate.readers import DATA_DIR, read_fred
+from engine.curves import CURVE_FAMILIES
 
 TOL_SE = 3.0  # standard errors: the recovery tolerance of every estimate
 BANK_ASSETS_BN = 24_400.0  # $bn, constant stand-in for bank assets in the real-data test [M]
@@ -73,12 +74,11 @@ def test_shapes_are_normalised_decreasing_and_finite():
 
 def test_the_kernel_computes_the_fitted_shapes():
     """The numba kernel's h(x) (``engine.kernels.curve``) is the fitted curve's, every family."""
-    from engine.kernels import layout as L
     from engine.kernels.curve import curve_shape
 
     x = np.linspace(0.05, 0.25, 101)
     for family in dc.FAMILIES:
-        code = L.CURVE_FAMILIES.index(family)
+        code = CURVE_FAMILIES.index(family)
         kernel = np.array([curve_shape(code, 55.0, xi - 0.12) for xi in x])
         np.testing.assert_allclose(kernel, dc.shape(family, x, 55.0, 0.12), rtol=1e-12)
 
@@ -101,6 +101,7 @@ def test_fit_family_recovers_parameters(family):
     assert 0.7 < fit.residual_sd < 1.3
 
 
+@pytest.mark.slow  # a rolling-origin selection per family
 @pytest.mark.parametrize("family", dc.FAMILIES)
 def test_select_family_picks_the_true_family(family):
     """x falls from 0.17 to 0.06 over five years: the forecasts reach ratios where the families
@@ -173,9 +174,15 @@ def test_noise_mle_recovers_ar_scale_and_df(rounding_bp):
 GAMMA = {"month_end": 4.0, "quarter_end": 8.0, "year_end": 15.0, "settlement": 3.0}  # bp
 NOISE = (0.5, 1.0, 1.5, 5.0)  # ρ, σ0 (bp), σ1 (bp), ν
 CURVE = dc.CurveFit(
-    "logistic", {"alpha_bp": -8.0, "beta_bp": 6.0, "x0": 0.12, "lambda": 60.0},
-    np.zeros((4, 4)), 0.0, 0.0, 0, "linear", 1.0,
-)  # fmt: skip
+    "logistic",
+    {"alpha_bp": -8.0, "beta_bp": 6.0, "x0": 0.12, "lambda": 60.0},
+    np.zeros((4, 4)),
+    0.0,
+    0.0,
+    0,
+    "linear",
+    1.0,
+)
 
 
 def simulate_daily(seed: int, jump_lambda: float = 40.0, end: dt.date = dt.date(2024, 12, 31)):
@@ -286,8 +293,9 @@ def test_fit_srf_with_the_leak_held_needs_no_latent_spread():
 
 def test_fit_srf_keeps_everything_with_fewer_than_three_points():
     days = pd.DatetimeIndex(["2025-10-31", "2025-12-31"])
-    out = fit_srf(pd.Series([50.0, 75.0], days), pd.Series([32.0, 22.0], days),
-                  pd.Series([40.0, 30.0], days))  # fmt: skip
+    out = fit_srf(
+        pd.Series([50.0, 75.0], days), pd.Series([32.0, 22.0], days), pd.Series([40.0, 30.0], days)
+    )
     assert not out.fitted and [k.key for k in out.kept] == list(SRF_KEYS)
 
 

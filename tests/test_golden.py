@@ -8,6 +8,7 @@ intended, say so in the commit and put the new hash here (``python -m tests.test
 import hashlib
 
 import numpy as np
+import pytest
 
 from engine.cluster import LocalBackend
 from engine.config import load_config
@@ -16,14 +17,17 @@ from engine.schedule import build_schedule
 
 from .conftest import MODEL_CONFIG, small
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 GOLDEN_PATHS, GOLDEN_MONTHS, GOLDEN_BLOCK, GOLDEN_SEED = 4096, 6, 1024, 20251201
 GOLDEN_SHA256 = "6127fc56979e3e6c8a050c91b0d9612aad191dc9084f4472d52cecce15c3e3e1"
 
 
 def golden_digest() -> str:
     """sha256 of the little-endian int64 bytes of every accumulator array, in field order."""
-    config = small(load_config(MODEL_CONFIG), months=GOLDEN_MONTHS, paths=GOLDEN_PATHS,
-                   block=GOLDEN_BLOCK)  # fmt: skip
+    config = small(
+        load_config(MODEL_CONFIG), months=GOLDEN_MONTHS, paths=GOLDEN_PATHS, block=GOLDEN_BLOCK
+    )
     schedule = build_schedule(config)
     backend = LocalBackend(workers=2)
     plan = plan_tasks(GOLDEN_PATHS, GOLDEN_BLOCK, backend.workers)

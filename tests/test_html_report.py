@@ -22,6 +22,8 @@ from engine.html_report import ReportError, write_report
 from engine.pipeline import simulate
 from engine.products import NotAProductError
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_PNG = "data:image/png;base64,"
@@ -81,11 +83,19 @@ def make_required_pace(cube: xr.Dataset, found: bool) -> xr.Dataset:
             variables[name] = ("time", values)
             variables[f"{name}_stderr"] = ("time", np.sqrt(values * (1 - values) / 512))
     attrs = dict(
-        provenance(cube), rmp_risk_product="required_pace", event="crisis", alpha=0.05,
-        within_months=MONTHS, regime="" if found else "A", found=int(found),
-        required_pace_bn=required, interval_lower_bn=41.0 if found else np.nan,
-        interval_upper_bn=55.0 if found else np.nan, pace_low_bn=0.0, pace_high_bn=80.0,
-    )  # fmt: skip
+        provenance(cube),
+        rmp_risk_product="required_pace",
+        event="crisis",
+        alpha=0.05,
+        within_months=MONTHS,
+        regime="" if found else "A",
+        found=int(found),
+        required_pace_bn=required,
+        interval_lower_bn=41.0 if found else np.nan,
+        interval_upper_bn=55.0 if found else np.nan,
+        pace_low_bn=0.0,
+        pace_high_bn=80.0,
+    )
     return xr.Dataset(variables, coords={"time": cube["time"].values}, attrs=attrs)
 
 
@@ -106,9 +116,15 @@ def make_sensitivity(cube: xr.Dataset) -> xr.Dataset:
         "difference_low_stderr": ("parameter", se),
         "difference_high_stderr": ("parameter", se),
     }
-    attrs = dict(provenance(cube), rmp_risk_product="sensitivity", event="crisis",
-                 within_months=MONTHS, regime="mixture", probability_base=p0,
-                 probability_base_stderr=0.006)  # fmt: skip
+    attrs = dict(
+        provenance(cube),
+        rmp_risk_product="sensitivity",
+        event="crisis",
+        within_months=MONTHS,
+        regime="mixture",
+        probability_base=p0,
+        probability_base_stderr=0.006,
+    )
     return xr.Dataset(variables, coords={"parameter": keys}, attrs=attrs)
 
 
@@ -204,9 +220,16 @@ def test_writes_every_figure_and_nothing_else(full_report, cube):
     assert index == out / "index.html"
     assert [p.name for p in root.iterdir()] == ["out"]  # no temporary folder left
     regimes = [str(r) for r in cube.regime.values]
-    expected = {"index.html", "crisis_heatmap.png", "event_tiers.png", "sweep.png",
-                "required_pace.png", "required_pace_months.png", "required_pace_2.png",
-                "tornado.png"}  # fmt: skip
+    expected = {
+        "index.html",
+        "crisis_heatmap.png",
+        "event_tiers.png",
+        "sweep.png",
+        "required_pace.png",
+        "required_pace_months.png",
+        "required_pace_2.png",
+        "tornado.png",
+    }
     expected |= {f"fan_{v}_{r}.png" for v in FANS for r in regimes}
     assert {p.name for p in out.iterdir()} == expected
     for name in expected - {"index.html"}:
@@ -225,8 +248,13 @@ def test_the_page_is_self_contained_html5_with_every_figure(full_report):
 def test_the_page_has_each_section_the_headline_and_the_provenance(full_report, cube):
     _, index = full_report
     text = index.read_text(encoding="utf-8")
-    for title in ("Regime cube: cube.nc", "Pace sweep: sweep.nc", "Required pace: pace_found.nc",
-                  "Required pace: pace_missing.nc", "Sensitivity: sensitivity.nc"):  # fmt: skip
+    for title in (
+        "Regime cube: cube.nc",
+        "Pace sweep: sweep.nc",
+        "Required pace: pace_found.nc",
+        "Required pace: pace_missing.nc",
+        "Sensitivity: sensitivity.nc",
+    ):
         assert f"<h2>{title}</h2>" in text
     assert "Required RMP pace: P(crisis within 6 months) ≤ 5%: 47.5 $bn/month" in text
     assert "not found in 0–80 $bn/month" in text
@@ -255,8 +283,11 @@ def test_strings_from_the_data_are_escaped(cube, tmp_path):
 
 def test_one_kind_alone_writes_only_its_figures(cube, tmp_path):
     write_report([("s.nc", make_sweep(cube)), ("t.nc", make_sweep(cube))], tmp_path / "a")
-    assert {p.name for p in (tmp_path / "a").iterdir()} == {"index.html", "sweep.png",
-                                                             "sweep_2.png"}  # fmt: skip
+    assert {p.name for p in (tmp_path / "a").iterdir()} == {
+        "index.html",
+        "sweep.png",
+        "sweep_2.png",
+    }
     write_report([("p.nc", make_required_pace(cube, found=False))], tmp_path / "b")
     assert {p.name for p in (tmp_path / "b").iterdir()} == {"index.html", "required_pace.png"}
     check_self_contained(tmp_path / "b" / "index.html")
@@ -335,8 +366,10 @@ def test_fan_chart_with_a_partial_market_and_a_missing_series(cube, tmp_path):
     market = SimpleNamespace(
         until=pd.Timestamp("2025-12-31"),
         reserves_bn=pd.Series([3000.0, 2950.0], index=weeks),
-        spread_bp=None, srf_bn=None, tga_bn=None,
-    )  # fmt: skip
+        spread_bp=None,
+        srf_bn=None,
+        tga_bn=None,
+    )
     for variable in ("reserves_eom", "spread_max"):
         path = charts.cube_fan_chart(cube, variable, "A", tmp_path / f"{variable}.png", market)
         assert path.read_bytes()[:8] == PNG_MAGIC

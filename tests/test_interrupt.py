@@ -18,6 +18,8 @@ from engine.run import plan_tasks
 from .conftest import ROOT, assert_same_cube, tasks_in_store, write_short_config
 from .test_store import recorded_tasks
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 PATHS, BLOCK = 120_000, 256  # 59 tasks of 8 blocks with one worker: a few seconds
 POLL_SECONDS, STARTUP_SECONDS = 0.02, 120
 
@@ -33,10 +35,21 @@ def reference(config_file):
 
 
 def run_until_tasks_are_saved(config_file, out, stop: signal.Signals, tasks: int = 3):
-    command = [sys.executable, "-m", "engine.cli", "run", str(config_file), "--out", str(out),
-               "--workers", "1", "--quiet"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "run",
+        str(config_file),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + STARTUP_SECONDS
     while len(tasks_in_store(out)) < tasks:
         assert proc.poll() is None, proc.communicate()
@@ -54,8 +67,9 @@ def resume_and_count(config_file, out, monkeypatch) -> list:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
-def test_an_interrupted_cli_run_resumes_to_the_identical_cube(config_file, reference, tmp_path,
-                                                              monkeypatch, stop):  # fmt: skip
+def test_an_interrupted_cli_run_resumes_to_the_identical_cube(
+    config_file, reference, tmp_path, monkeypatch, stop
+):
     out = tmp_path / "run.zarr"
     code, err = run_until_tasks_are_saved(config_file, out, stop)
     if stop == signal.SIGKILL:

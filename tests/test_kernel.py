@@ -18,6 +18,8 @@ from engine.testing.reference import simulate_reference
 
 from .conftest import MODEL_CONFIG, tweak, with_regimes
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 # numba's exp/log and NumPy's may differ in the last bit, and the kernel adds the currency
 # terms in another order: daily values agree to ~1e-13 relative; we allow 1e-9.
 RTOL = 1e-9
@@ -155,8 +157,10 @@ def _events(params, spread, srf, effr, ratio, reserves, run, month_end):
         ((10.0, 0.0, 0.0, 0.12, 3000.0, 0, False), {"tight", "tight_ex_period_end"}),
         ((10.0, 0.0, 0.0, 0.12, 3000.0, 0, True), {"tight"}),
         ((9.99, 25.0, 0.0, 0.12, 3000.0, 0, True), {"stress"}),
-        ((25.0, 0.0, 1.5, 0.12, 3000.0, 0, False),
-         {"tight", "stress", "tight_ex_period_end", "stress_ex_period_end"}),
+        (
+            (25.0, 0.0, 1.5, 0.12, 3000.0, 0, False),
+            {"tight", "stress", "tight_ex_period_end", "stress_ex_period_end"},
+        ),
         ((5.0, 100.0, 0.0, 0.12, 3000.0, 0, True), {"stress", "crisis"}),
         ((5.0, 0.0, 10.01, 0.12, 3000.0, 0, True), {"crisis"}),
         ((5.0, 0.0, 10.0, 0.12, 3000.0, 0, True), set()),  # EFFR at, not above, the top
@@ -166,7 +170,7 @@ def _events(params, spread, srf, effr, ratio, reserves, run, month_end):
         ((0.0, 0.0, 0.0, 0.1101, 3000.0, 0, False), set()),
         ((0.0, 0.0, 0.0, 0.12, 2799.0, 0, False), {"scarce"}),
     ],
-)  # fmt: skip
+)
 def test_event_tiers_on_hand_made_days(model_schedule, day, expected):
     bits = _events(model_schedule.params, *day)
     assert {name for e, name in enumerate(L.EVENT_NAMES) if bits >> e & 1} == expected
@@ -209,8 +213,10 @@ def test_interpreted_kernel_equals_compiled(model_schedule, tmp_path):
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     subprocess.run(
         [sys.executable, "-c", script, str(MODEL_CONFIG), str(out)],
-        check=True, env=env, timeout=300,
-    )  # fmt: skip
+        check=True,
+        env=env,
+        timeout=300,
+    )
     interpreted = np.load(out)
     compiled = trace_paths(model_schedule, 2, 5, 64).values
     np.testing.assert_array_equal(interpreted, compiled)

@@ -14,6 +14,8 @@ from engine.schedule import build_schedule
 
 from .conftest import assert_same_cube, small, tweak, write_short_config
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 
 @pytest.fixture(scope="module")
 def short(model_config):
@@ -73,14 +75,15 @@ def test_merge_on_the_command_line(tmp_path, capsys):
         assert main(["run", str(config), "--seed", str(seed), "--out", str(out), "--quiet"]) == 0
     capsys.readouterr()
     merged = tmp_path / "m.zarr"
-    assert main(["merge", str(tmp_path / "s1.nc"), str(tmp_path / "s2.nc"),
-                 "--out", str(merged)]) == 0  # fmt: skip
+    assert (
+        main(["merge", str(tmp_path / "s1.nc"), str(tmp_path / "s2.nc"), "--out", str(merged)]) == 0
+    )
     assert "400 paths per regime, seeds 1, 2" in capsys.readouterr().out
     cube = open_cube(merged)
     np.testing.assert_array_equal(
-        cube.event_count, open_cube(tmp_path / "s1.nc").event_count
-        + open_cube(tmp_path / "s2.nc").event_count
-    )  # fmt: skip
+        cube.event_count,
+        open_cube(tmp_path / "s1.nc").event_count + open_cube(tmp_path / "s2.nc").event_count,
+    )
     assert cube.attrs["history"].endswith(f"--out {merged}")
 
     other = write_short_config(tmp_path / "b.toml", paths=200, months=2)
@@ -89,8 +92,10 @@ def test_merge_on_the_command_line(tmp_path, capsys):
     capsys.readouterr()
     assert main(["merge", str(tmp_path / "s1.nc"), str(s3), "--out", str(tmp_path / "x.nc")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"rmp-risk: error: {tmp_path / 's3.nc'}: cannot merge with "
-                   f"{tmp_path / 's1.nc'}: config key simulation.horizon_months differs "
-                   f"({tmp_path / 's1.nc'}: 3, {tmp_path / 's3.nc'}: 2)"]  # fmt: skip
+    assert err == [
+        f"rmp-risk: error: {tmp_path / 's3.nc'}: cannot merge with "
+        f"{tmp_path / 's1.nc'}: config key simulation.horizon_months differs "
+        f"({tmp_path / 's1.nc'}: 3, {tmp_path / 's3.nc'}: 2)"
+    ]
     assert not (tmp_path / "x.nc").exists()
     assert main(["merge", str(tmp_path / "s1.nc"), str(tmp_path / "no.nc"), "--out", "y.nc"]) == 2

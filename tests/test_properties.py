@@ -23,10 +23,32 @@ from engine.pipeline import simulate
 
 from .conftest import MODEL_CONFIG, small
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-BAD_VALUES = ("nan", "inf", "-inf", "1e308", "-1e308", "1e-308", "-1", "0", "2147483648000",
-              '"x"', "true", "[1, 2, 3]", "[]", "{ a = 1 }", "2026-13-01", '""')  # fmt: skip
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+BAD_VALUES = (
+    "nan",
+    "inf",
+    "-inf",
+    "1e308",
+    "-1e308",
+    "1e-308",
+    "-1",
+    "0",
+    "2147483648000",
+    '"x"',
+    "true",
+    "[1, 2, 3]",
+    "[]",
+    "{ a = 1 }",
+    "2026-13-01",
+    '""',
+)
 ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w]*\s*=\s*)(.+?)(\s*#.*)?$")
 
 
@@ -52,8 +74,9 @@ def one_line_error(capsys) -> None:
     how=st.sampled_from(["value", "delete", "unknown"]),
     value=st.sampled_from(BAD_VALUES),
 )
-def test_a_mutated_config_runs_to_sound_counts_or_exits_2(tmp_path_factory, capsys, line, how,
-                                                          value):  # fmt: skip
+def test_a_mutated_config_runs_to_sound_counts_or_exits_2(
+    tmp_path_factory, capsys, line, how, value
+):
     lines = list(CONFIG_LINES)
     head, _, comment = ASSIGNMENT.match(lines[line]).groups()
     if how == "value":
@@ -122,11 +145,16 @@ def store_run(model_config, tmp_path_factory):
     return config, out, accumulators_from_cube(reference)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
-def test_a_damaged_store_resumes_to_the_same_counts_or_is_refused(store_run, tmp_path_factory,
-                                                                 data):  # fmt: skip
+def test_a_damaged_store_resumes_to_the_same_counts_or_is_refused(
+    store_run, tmp_path_factory, data
+):
     config, original, reference = store_run
     out = tmp_path_factory.mktemp("resume") / "run.zarr"
     shutil.copytree(original, out)
@@ -150,8 +178,12 @@ def test_a_damaged_store_resumes_to_the_same_counts_or_is_refused(store_run, tmp
 DATA_FILES = ("SOFR.csv", "IORB.csv", "WRESBAL.csv", "RRPONTSYD.csv", "WALCL.csv")
 
 
-@settings(max_examples=20, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(name=st.sampled_from(DATA_FILES), data=st.data())
 def test_a_damaged_data_file_reads_or_is_refused_naming_it(tmp_path_factory, name, data):
     from engine.calibrate.readers import DATA_DIR

@@ -42,6 +42,8 @@ from engine.diagnostics import trace_paths
 from engine.schedule import build_schedule
 from tests.conftest import MODEL_CONFIG
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 SEED = 20150102  # root seed of the simulated path (fixed: the test is deterministic)
 START, AS_OF = dt.date(2015, 1, 2), dt.date(2014, 12, 31)
 MONTHS = 48  # months simulated: 2015-01 → 2018-12
@@ -248,8 +250,9 @@ def test_demand_curve_recovered(recovered):
     ``demand_curve`` block's covariance)."""
     cal, _ = recovered
     t = {k.split(".")[1]: v for k, v in TRUTH.items() if k.startswith("demand_curve.")}
-    true_curve = curve("exponential", np.array(RATIOS), t["alpha_bp"], t["beta_bp"],
-                       t["lambda"], t["x0"])  # fmt: skip
+    true_curve = curve(
+        "exponential", np.array(RATIOS), t["alpha_bp"], t["beta_bp"], t["lambda"], t["x0"]
+    )
     family = cal.config.demand_curve.family
     block = next(b for b in cal.result.blocks if b.name == "demand_curve")
     theta = np.asarray(block.mean, dtype=float)  # alpha_bp, beta_bp, x0, lambda
@@ -259,9 +262,12 @@ def test_demand_curve_recovered(recovered):
 
     steps = 1e-6 * np.maximum(np.abs(theta), 1.0)
     jac = np.column_stack(
-        [(f(theta + np.eye(4)[j] * steps[j]) - f(theta - np.eye(4)[j] * steps[j]))
-         / (2 * steps[j]) for j in range(4)]
-    )  # fmt: skip
+        [
+            (f(theta + np.eye(4)[j] * steps[j]) - f(theta - np.eye(4)[j] * steps[j]))
+            / (2 * steps[j])
+            for j in range(4)
+        ]
+    )
     se = np.sqrt(np.diag(jac @ np.asarray(block.covariance) @ jac.T))
     z = (f(theta) - true_curve) / se
     assert np.all(np.abs(z) < TOL_SE), f"{family} at {RATIOS}: {f(theta)} ± {se}, z {z}"
@@ -283,8 +289,12 @@ def test_spread_calendar_effects_recovered(recovered):
     cal, _ = recovered
     if cal.config.demand_curve.family != "exponential":
         pytest.skip("the γ's multiply another family's h than the truth's")
-    for key, truth in (("spread.month_end_bp", 4.0), ("spread.quarter_end_bp", 8.0),
-                       ("spread.year_end_bp", 15.0), ("spread.settlement_bp", 5.0)):  # fmt: skip
+    for key, truth in (
+        ("spread.month_end_bp", 4.0),
+        ("spread.quarter_end_bp", 8.0),
+        ("spread.year_end_bp", 15.0),
+        ("spread.settlement_bp", 5.0),
+    ):
         assert_recovered(cal, key, truth)
 
 

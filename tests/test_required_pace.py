@@ -14,6 +14,8 @@ from engine.products import REQUIRED_PACE, product_of
 
 from .conftest import small, tweak
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 ALPHA = 0.10
 WITHIN = 4
 
@@ -22,8 +24,14 @@ WITHIN = 4
 def search_config(model_config):
     """A small config whose odds of scarce reserves cross 10% near 50 $bn/month; feedbacks
     off, so the odds fall with the pace path by path."""
-    quiet = tweak(model_config, **{"spread.noise_sd1_bp": 0.0, "on_rrp.refill_bn_per_bp": 0.0,
-                                   "initial.reserves_bn": 2900.0})  # fmt: skip
+    quiet = tweak(
+        model_config,
+        **{
+            "spread.noise_sd1_bp": 0.0,
+            "on_rrp.refill_bn_per_bp": 0.0,
+            "initial.reserves_bn": 2900.0,
+        },
+    )
     return small(quiet, months=6, paths=1024, block=128)
 
 
@@ -51,8 +59,9 @@ def test_a_window_keeps_the_draws_of_its_months(search_config):
 
 
 def test_required_pace_agrees_with_a_brute_force_grid(search_config):
-    result = required_pace(search_config, "scarce", ALPHA, WITHIN, low=0.0, high=120.0,
-                           tolerance=1.0, seed=2)  # fmt: skip
+    result = required_pace(
+        search_config, "scarce", ALPHA, WITHIN, low=0.0, high=120.0, tolerance=1.0, seed=2
+    )
     assert result.found
     grid = sweep(search_config, np.arange(0.0, 121.0, 5.0), seed=2)
     odds = grid.cumulative_event_probability.sel(event="scarce").isel(time=WITHIN - 1)

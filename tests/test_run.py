@@ -19,6 +19,8 @@ from engine.testing.runners import run_accumulators
 
 from .conftest import small
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 TOL_SE = 3.0
 
 
@@ -90,8 +92,10 @@ def test_kernel_and_numpy_generator_agree_in_distribution(model_config):
         assert (np.abs(p1 - p2) <= TOL_SE * se + 1e-12).all(), (p1, p2, se)
 
     for event in (L.E_TIGHT, L.E_STRESS, L.E_CRISIS, L.E_SCARCE):
-        check(kernel.first_event_count[:, event].sum(-1) / n,
-              numpy.first_event_count[:, event].sum(-1) / n)  # fmt: skip
+        check(
+            kernel.first_event_count[:, event].sum(-1) / n,
+            numpy.first_event_count[:, event].sum(-1) / n,
+        )
     v = L.HIST_NAMES.index("reserves_eom")
     low, width = schedule.hist_grid[v]
     for month in (5, 11, 23):

@@ -19,6 +19,8 @@ from engine.testing.runners import run_accumulators
 
 from .conftest import assert_same_cube, small
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 
 @pytest.fixture(scope="module")
 def short(model_config):
@@ -69,10 +71,11 @@ def test_a_killed_worker_does_not_change_the_result(short):
     plan = plan_tasks(n, block, workers=2, task_blocks=1)
     finished = []
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
         Client(cluster, set_as_default=False) as client,
-    ):  # fmt: skip
+    ):
         victim = next(iter(client.run(os.getpid).values()))
 
         def on_done(task, result):
@@ -92,8 +95,9 @@ def test_progress_bar_on_a_distributed_client(short, dask_client, capsys):
     assert "300/300 paths" in err and "paths/s" in err and "ETA" in err
 
 
-def test_the_scheduler_address_comes_from_the_environment(short, reference, dask_client,
-                                                          monkeypatch):  # fmt: skip
+def test_the_scheduler_address_comes_from_the_environment(
+    short, reference, dask_client, monkeypatch
+):
     address = dask_client.scheduler.address
     monkeypatch.setenv(engine_cluster.ADDRESS_ENV, address)
     cube = simulate(short)

@@ -4,6 +4,7 @@ staged histogram counts."""
 import inspect
 
 import numpy as np
+import pytest
 from numba import types
 
 from engine.kernels import layout as L
@@ -33,6 +34,7 @@ def test_pace_change_days_are_month_starts_and_switch_days(model_schedule):
     assert set(change) == set(starts) | set(switches)
 
 
+@pytest.mark.slow  # compiles the kernel
 def test_run_kernel_makes_no_reference_count_changes(model_schedule):
     """Each reference count change is an atomic (a full barrier on x86): a run's kernel (no
     trace, no replay arguments) makes none."""
@@ -50,6 +52,7 @@ def test_run_kernel_makes_no_reference_count_changes(model_schedule):
         assert "@NRT_incref" not in ir and "@NRT_decref" not in ir
 
 
+@pytest.mark.slow  # compiles the kernel
 def test_histograms_count_past_the_uint16_staging_limit(model_config):
     """The kernel stages histogram counts in uint16 and adds them in every NEAR_HIST_PATHS
     paths: one call with more paths than a uint16 holds still counts every path-month."""
@@ -64,9 +67,11 @@ def test_histograms_count_past_the_uint16_staging_limit(model_config):
     one_bin = (-1e12, 1e13)  # [low, width]: every value lands in the first bin
     config = tweak(
         small(model_config, months=1),
-        **{f"output.histograms.{name}": one_bin for name in ("reserves_bn", "spread_bp",
-                                                               "srf_bn", "tga_bn")},
-    )  # fmt: skip
+        **{
+            f"output.histograms.{name}": one_bin
+            for name in ("reserves_bn", "spread_bp", "srf_bn", "tga_bn")
+        },
+    )
     schedule = build_schedule(config)
     n = NEAR_HIST_PATHS + 1000
     acc = empty_accumulators(schedule)

@@ -26,9 +26,16 @@ from engine.scoring import (
 from .conftest import small
 
 EVENTS = Events(
-    tight_bp=10.0, stress_bp=25.0, stress_srf_bn=25.0, crisis_bp=50.0, crisis_srf_bn=100.0,
-    systemic_bp=100.0, systemic_days=2, scarce_ratio=0.11, scarce_reserves_bn=2800.0,
-)  # fmt: skip
+    tight_bp=10.0,
+    stress_bp=25.0,
+    stress_srf_bn=25.0,
+    crisis_bp=50.0,
+    crisis_srf_bn=100.0,
+    systemic_bp=100.0,
+    systemic_days=2,
+    scarce_ratio=0.11,
+    scarce_reserves_bn=2800.0,
+)
 TOP = 10.0
 MONTHS = pd.date_range("2025-01-01", periods=3, freq="MS")  # realized-event tests
 CUBE_MONTHS = pd.date_range("2026-01-01", periods=3, freq="MS")  # the default config's start
@@ -128,8 +135,9 @@ def test_band_coverage(cube):
     assert band_coverage(cube, regime, "reserves_eom", realized, 0.05, 0.95) == (1, 2)
     assert band_coverage(cube, regime, "reserves_eom", realized, 0.25, 0.75) == (1, 2)
     edge = cube["reserves_eom"].sel(regime=regime, quantile=0.25).values[:1]
-    assert band_coverage(cube, regime, "reserves_eom", pd.Series(edge, index=CUBE_MONTHS[:1]),
-                         0.25, 0.75) == (1, 1)  # fmt: skip
+    assert band_coverage(
+        cube, regime, "reserves_eom", pd.Series(edge, index=CUBE_MONTHS[:1]), 0.25, 0.75
+    ) == (1, 1)
     with pytest.raises(ValueError, match="quantile"):
         band_coverage(cube, regime, "reserves_eom", realized, 0.1, 0.9)
 

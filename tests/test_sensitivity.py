@@ -17,6 +17,8 @@ from engine.products import SENSITIVITY, product_of
 
 from .conftest import small
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 Z_SIGN = 3.0  # a sign is asserted only where the difference is this many standard errors away
 
 
@@ -27,12 +29,17 @@ def short_config(model_config):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("demand_curve.x0", "KEY=LOW:HIGH"), ("demand_curve.x0=1:2:3", "KEY=LOW:HIGH"),
-     ("demand_curve.x0=a:b", "KEY=LOW:HIGH"), ("demand_curve.x0=0.1:inf", "finite"),
-     ("demand_curve.knee=0.1:0.2", "no such config key"),
-     ("simulation.n_paths=1:2", "not a model parameter"),
-     ("srf.enabled=0:1", "not a number"), ("demand_curve.family=0:1", "not a number")],
-)  # fmt: skip
+    [
+        ("demand_curve.x0", "KEY=LOW:HIGH"),
+        ("demand_curve.x0=1:2:3", "KEY=LOW:HIGH"),
+        ("demand_curve.x0=a:b", "KEY=LOW:HIGH"),
+        ("demand_curve.x0=0.1:inf", "finite"),
+        ("demand_curve.knee=0.1:0.2", "no such config key"),
+        ("simulation.n_paths=1:2", "not a model parameter"),
+        ("srf.enabled=0:1", "not a number"),
+        ("demand_curve.family=0:1", "not a number"),
+    ],
+)
 def test_bad_vary_is_refused_naming_the_key(short_config, text, message):
     with pytest.raises(SensitivityError, match=message):
         parse_vary(text, short_config)
@@ -71,8 +78,9 @@ def test_batch_standard_error_of_single_paths_is_the_sample_standard_error():
 def test_a_higher_knee_raises_the_odds(short_config):
     """x0 is the reserve ratio below which the curve steepens: a higher knee means scarcer
     reserves at the same level, so higher odds; the base equals a run's mixture."""
-    result = sensitivity(short_config, [parse_vary("demand_curve.x0=0.09:0.14", short_config)],
-                         "tight", seed=3)  # fmt: skip
+    result = sensitivity(
+        short_config, [parse_vary("demand_curve.x0=0.09:0.14", short_config)], "tight", seed=3
+    )
     base = simulate(short_config, seed=3)
     mix = base.mixture_cumulative_event_probability.sel(event="tight").isel(time=-1)
     mix_se = base.mixture_cumulative_event_probability_stderr.sel(event="tight").isel(time=-1)
@@ -85,8 +93,10 @@ def test_a_higher_knee_raises_the_odds(short_config):
 
 
 def test_keys_come_sorted_by_effect(short_config):
-    varies = [parse_vary("tga.daily_sd_bn=25:35", short_config),
-              parse_vary("demand_curve.x0=0.09:0.14", short_config)]  # fmt: skip
+    varies = [
+        parse_vary("tga.daily_sd_bn=25:35", short_config),
+        parse_vary("demand_curve.x0=0.09:0.14", short_config),
+    ]
     result = sensitivity(short_config, varies, "tight", regime="A", seed=3)
     assert [v.key for v in result.varies] == ["demand_curve.x0", "tga.daily_sd_bn"]
     effects = np.abs(result.high - result.low)

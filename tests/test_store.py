@@ -18,6 +18,8 @@ from engine.store import RunStore, StoreError
 
 from .conftest import assert_same_cube, small, tasks_in_store, tweak, write_short_config
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 N_TASKS = 11  # 700 paths in blocks of 64, one block per task
 
 
@@ -251,11 +253,20 @@ def _chunk(out, name, array="counts"):
 
 @pytest.mark.parametrize(
     "damage",
-    ["missing_chunk", "truncated_chunk", "no_attributes", "garbage_attributes",
-     "flipped_byte", "total_missing_chunk", "total_done_damaged", "wrong_path_count"],
-)  # fmt: skip
-def test_a_damaged_entry_is_dropped_and_its_tasks_rerun(short, reference, tmp_path, monkeypatch,
-                                                       damage):  # fmt: skip
+    [
+        "missing_chunk",
+        "truncated_chunk",
+        "no_attributes",
+        "garbage_attributes",
+        "flipped_byte",
+        "total_missing_chunk",
+        "total_done_damaged",
+        "wrong_path_count",
+    ],
+)
+def test_a_damaged_entry_is_dropped_and_its_tasks_rerun(
+    short, reference, tmp_path, monkeypatch, damage
+):
     """Each kind of damage to an entry: the resume drops it (and says so) and reruns its tasks;
     the cube is the reference's, counts adding up to the paths."""
     out = tmp_path / "run.zarr"

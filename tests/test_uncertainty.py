@@ -29,22 +29,34 @@ from engine.testing.reference import simulate_reference
 
 from .conftest import MODEL_CONFIG, assert_same_cube, small, tweak, with_regimes
 
-CURVE_KEYS = ("demand_curve.alpha_bp", "demand_curve.beta_bp", "demand_curve.x0",
-              "demand_curve.lambda")  # fmt: skip
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
+CURVE_KEYS = (
+    "demand_curve.alpha_bp",
+    "demand_curve.beta_bp",
+    "demand_curve.x0",
+    "demand_curve.lambda",
+)
 CURVE_MEAN = (-10.0, 12.0, 0.121, 35.0)
 CURVE_SD = np.array([2.0, 1.5, 0.004, 4.0])
-CURVE_CORRELATION = np.array([
-    [1.0, -0.6, 0.2, 0.0],
-    [-0.6, 1.0, -0.3, 0.4],
-    [0.2, -0.3, 1.0, -0.5],
-    [0.0, 0.4, -0.5, 1.0],
-])  # fmt: skip
+CURVE_CORRELATION = np.array(
+    [
+        [1.0, -0.6, 0.2, 0.0],
+        [-0.6, 1.0, -0.3, 0.4],
+        [0.2, -0.3, 1.0, -0.5],
+        [0.0, 0.4, -0.5, 1.0],
+    ]
+)
 CURVE_COVARIANCE = CURVE_CORRELATION * np.outer(CURVE_SD, CURVE_SD)
 
 
 def block(name, keys, mean, covariance):
-    return {"name": name, "keys": list(keys), "mean": [float(m) for m in mean],
-            "covariance": np.asarray(covariance, dtype=float).tolist()}  # fmt: skip
+    return {
+        "name": name,
+        "keys": list(keys),
+        "mean": [float(m) for m in mean],
+        "covariance": np.asarray(covariance, dtype=float).tolist(),
+    }
 
 
 def curve_block(covariance=CURVE_COVARIANCE, mean=CURVE_MEAN):
@@ -59,8 +71,10 @@ def with_uncertainty(config, *blocks, parameters=True):
 
 
 def toml_block(keys, mean, covariance):
-    return (f"[[uncertainty.block]]\nname = 'b'\nkeys = {json.dumps(keys)}\n"
-            f"mean = {json.dumps(mean)}\ncovariance = {json.dumps(covariance)}\n")  # fmt: skip
+    return (
+        f"[[uncertainty.block]]\nname = 'b'\nkeys = {json.dumps(keys)}\n"
+        f"mean = {json.dumps(mean)}\ncovariance = {json.dumps(covariance)}\n"
+    )
 
 
 ON = "[uncertainty]\nparameters = true\n"
@@ -69,41 +83,89 @@ ON = "[uncertainty]\nparameters = true\n"
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        (ON + toml_block(["spread.noise_t_df"], [3.0], [[1.0]]), "uncertainty.block[0].keys[0]",
-         "cannot be drawn per path"),
-        (ON + toml_block(["spread.month_end_bp"], [4.0], [[1.0]]),
-         "uncertainty.block[0].keys[0]", "cannot be drawn per path"),
-        (ON + toml_block(["demand_curve.alpha_bp", "demand_curve.gamma"], [1.0, 1.0],
-                         [[1.0, 0.0], [0.0, 1.0]]), "uncertainty.block[0].keys[1]",
-         "cannot be drawn per path"),
-        (ON + toml_block(["srf.leak"], [0.3], [[0.01]]) + toml_block(["srf.leak"], [0.3], [[0.01]]),
-         "uncertainty.block[1].keys[0]", "already in uncertainty.block[0]"),
-        (ON + toml_block(["srf.leak", "srf.leak"], [0.3, 0.3], [[1.0, 0.0], [0.0, 1.0]]),
-         "uncertainty.block[0].keys[1]", "already in uncertainty.block[0]"),
-        (ON + toml_block(["srf.leak"], [0.3, 0.4], [[0.01]]), "uncertainty.block[0].mean",
-         "one value per key"),
-        (ON + toml_block(["srf.leak"], [0.3], [[0.01, 0.0]]), "uncertainty.block[0].covariance",
-         "must be 1x1"),
-        (ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[0.01, 0.0]]),
-         "uncertainty.block[0].covariance", "must be 2x2"),
-        (ON + toml_block(["srf.leak"], [0.3], [0.01]), "uncertainty.block[0].covariance[0]",
-         "expected a list"),
-        (ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[1.0, 0.5], [0.4, 1.0]]),
-         "uncertainty.block[0].covariance", "must be symmetric"),
-        (ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[1.0, 2.0], [2.0, 1.0]]),
-         "uncertainty.block[0].covariance", "must be positive semi-definite"),
-        (ON + toml_block(["srf.leak"], [0.3], [[-0.01]]), "uncertainty.block[0].covariance",
-         "must be positive semi-definite"),
-        (ON + toml_block(["demand_curve.x0"], [1.5], [[0.01]]), "uncertainty.block[0].mean[0]",
-         "must be < 1"),
-        (ON + toml_block(["srf.leak"], ["a"], [[0.01]]), "uncertainty.block[0].mean[0]",
-         "expected a finite number"),
+        (
+            ON + toml_block(["spread.noise_t_df"], [3.0], [[1.0]]),
+            "uncertainty.block[0].keys[0]",
+            "cannot be drawn per path",
+        ),
+        (
+            ON + toml_block(["spread.month_end_bp"], [4.0], [[1.0]]),
+            "uncertainty.block[0].keys[0]",
+            "cannot be drawn per path",
+        ),
+        (
+            ON
+            + toml_block(
+                ["demand_curve.alpha_bp", "demand_curve.gamma"],
+                [1.0, 1.0],
+                [[1.0, 0.0], [0.0, 1.0]],
+            ),
+            "uncertainty.block[0].keys[1]",
+            "cannot be drawn per path",
+        ),
+        (
+            ON
+            + toml_block(["srf.leak"], [0.3], [[0.01]])
+            + toml_block(["srf.leak"], [0.3], [[0.01]]),
+            "uncertainty.block[1].keys[0]",
+            "already in uncertainty.block[0]",
+        ),
+        (
+            ON + toml_block(["srf.leak", "srf.leak"], [0.3, 0.3], [[1.0, 0.0], [0.0, 1.0]]),
+            "uncertainty.block[0].keys[1]",
+            "already in uncertainty.block[0]",
+        ),
+        (
+            ON + toml_block(["srf.leak"], [0.3, 0.4], [[0.01]]),
+            "uncertainty.block[0].mean",
+            "one value per key",
+        ),
+        (
+            ON + toml_block(["srf.leak"], [0.3], [[0.01, 0.0]]),
+            "uncertainty.block[0].covariance",
+            "must be 1x1",
+        ),
+        (
+            ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[0.01, 0.0]]),
+            "uncertainty.block[0].covariance",
+            "must be 2x2",
+        ),
+        (
+            ON + toml_block(["srf.leak"], [0.3], [0.01]),
+            "uncertainty.block[0].covariance[0]",
+            "expected a list",
+        ),
+        (
+            ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[1.0, 0.5], [0.4, 1.0]]),
+            "uncertainty.block[0].covariance",
+            "must be symmetric",
+        ),
+        (
+            ON + toml_block(["srf.leak", "effr.psi"], [0.3, 0.1], [[1.0, 2.0], [2.0, 1.0]]),
+            "uncertainty.block[0].covariance",
+            "must be positive semi-definite",
+        ),
+        (
+            ON + toml_block(["srf.leak"], [0.3], [[-0.01]]),
+            "uncertainty.block[0].covariance",
+            "must be positive semi-definite",
+        ),
+        (
+            ON + toml_block(["demand_curve.x0"], [1.5], [[0.01]]),
+            "uncertainty.block[0].mean[0]",
+            "must be < 1",
+        ),
+        (
+            ON + toml_block(["srf.leak"], ["a"], [[0.01]]),
+            "uncertainty.block[0].mean[0]",
+            "expected a finite number",
+        ),
         (ON + toml_block([], [], []), "uncertainty.block[0].keys", "at least one"),
         (ON, "uncertainty.parameters", "at least one [[uncertainty.block]]"),
         ("[uncertainty]\nparameters = 1\n", "uncertainty.parameters", "expected true or false"),
         ("[uncertainty]\ndraw = true\n", "uncertainty.draw", "unknown key"),
     ],
-)  # fmt: skip
+)
 def test_bad_uncertainty_names_the_key(tmp_path, text, key, message):
     path = tmp_path / "c.toml"
     path.write_text(f'base = "{MODEL_CONFIG}"\n' + text)
@@ -132,8 +194,9 @@ def test_a_file_block_loads_and_round_trips_through_json(tmp_path, model_config)
     )
     config = load_config(path)
     assert [b.keys for b in config.uncertainty.block] == [
-        CURVE_KEYS, ("srf.leak", "spread.jump_p0")
-    ]  # fmt: skip
+        CURVE_KEYS,
+        ("srf.leak", "spread.jump_p0"),
+    ]
     assert from_json(config.to_json()) == config
     assert "uncertainty" not in json.loads(model_config.to_json())  # off: the same hash
     table = build_schedule(config).uncertainty
@@ -197,8 +260,11 @@ def test_each_path_spread_sits_on_its_own_curve(curve_run, model_config):
 def test_every_regime_of_a_path_uses_the_same_draw(model_config):
     """Two regimes with equal purchases have identical daily spreads on every path although
     the paths' curves differ; a regime that buys nothing differs."""
-    regimes = (Regime("P20", Uniform(20.0, 20.0)), Regime("Q20", Uniform(20.0, 20.0)),
-               Regime("P0", Uniform(0.0, 0.0)))  # fmt: skip
+    regimes = (
+        Regime("P20", Uniform(20.0, 20.0)),
+        Regime("Q20", Uniform(20.0, 20.0)),
+        Regime("P0", Uniform(0.0, 0.0)),
+    )
     config = with_regimes(small(model_config, months=3), *regimes)
     config = with_uncertainty(config, curve_block())
     trace = trace_paths(build_schedule(config), 200, 5, 64)
@@ -211,8 +277,7 @@ def test_every_regime_of_a_path_uses_the_same_draw(model_config):
 def test_draws_do_not_depend_on_the_split(model_config):
     """The draws are keyed to the path: 1 worker or 2 with one block a task give the same cube,
     and the first 100 paths of a 300-path trace are the 100-path trace."""
-    config = with_uncertainty(small(model_config, months=3, paths=700, block=128),
-                              curve_block())  # fmt: skip
+    config = with_uncertainty(small(model_config, months=3, paths=700, block=128), curve_block())
     one = engine.simulate(config, workers=1)
     two = engine.simulate(config, workers=2, task_blocks=1)
     assert_same_cube(one, two)
@@ -253,8 +318,9 @@ def test_kernel_with_drawn_parameters_matches_the_reference(model_config):
         schedule = build_schedule(tweak(stressed, **fields))
         ref, _ = simulate_reference(schedule, trace.path_draws[i : i + 1], trace.shocks[i : i + 1])
         for name in L.TRACE_NAMES[:-1]:
-            np.testing.assert_allclose(trace[name][i : i + 1], ref[name], rtol=1e-9, atol=1e-9,
-                                       err_msg=f"path {i}: {name}")  # fmt: skip
+            np.testing.assert_allclose(
+                trace[name][i : i + 1], ref[name], rtol=1e-9, atol=1e-9, err_msg=f"path {i}: {name}"
+            )
 
 
 def test_replaying_drawn_parameters_reproduces_the_counts(model_config):
@@ -267,8 +333,13 @@ def test_replaying_drawn_parameters_reproduces_the_counts(model_config):
     acc = empty_accumulators(schedule)
     with pytest.raises(ValueError, match="parameter_draws"):
         replay_block(trace.path_draws, trace.shocks, *schedule.kernel_inputs, *acc.arrays)
-    replay_block(trace.path_draws, trace.shocks, *schedule.kernel_inputs, *acc.arrays,
-                 parameter_draws=trace.parameter_draws)  # fmt: skip
+    replay_block(
+        trace.path_draws,
+        trace.shocks,
+        *schedule.kernel_inputs,
+        *acc.arrays,
+        parameter_draws=trace.parameter_draws,
+    )
     acc.n_paths = 100
     assert acc.equals(trace.accumulators)
 
@@ -280,8 +351,9 @@ def test_interpreted_kernel_equals_compiled_with_drawn_parameters(model_config, 
     blocks = every_key_block(model_config)
     config_path.write_text(
         f'base = "{MODEL_CONFIG}"\n[simulation]\nhorizon_months = 1  # months\n'
-        + ON + toml_block(blocks["keys"], blocks["mean"], blocks["covariance"])
-    )  # fmt: skip
+        + ON
+        + toml_block(blocks["keys"], blocks["mean"], blocks["covariance"])
+    )
     script = textwrap.dedent(
         """
         import numpy as np, sys, warnings
@@ -296,8 +368,12 @@ def test_interpreted_kernel_equals_compiled_with_drawn_parameters(model_config, 
     )
     values, draws = tmp_path / "values.npy", tmp_path / "draws.npy"
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
-    subprocess.run([sys.executable, "-c", script, str(config_path), str(values), str(draws)],
-                   check=True, env=env, timeout=300)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", script, str(config_path), str(values), str(draws)],
+        check=True,
+        env=env,
+        timeout=300,
+    )
     compiled = trace_paths(build_schedule(load_config(config_path)), 3, 5, 64)
     np.testing.assert_array_equal(np.load(draws), compiled.parameter_draws)
     np.testing.assert_array_equal(np.load(values), compiled.values)

@@ -30,8 +30,7 @@ import statsmodels.api as sm
 from scipy.optimize import least_squares
 
 from engine.calendar import BusinessCalendar
-from engine.curves import EXP_ARGUMENT_MAX, curve, shape
-from engine.kernels.layout import CURVE_FAMILIES
+from engine.curves import CURVE_FAMILIES, EXP_ARGUMENT_MAX, curve, shape
 
 FAMILIES: tuple[str, ...] = CURVE_FAMILIES
 PARAMS: tuple[str, ...] = ("alpha_bp", "beta_bp", "x0", "lambda")
@@ -253,9 +252,15 @@ def fit_family(
 
     def solve(start: np.ndarray, loss_: str, scale: float):
         return least_squares(
-            resid, start, jac=jac, bounds=bounds, loss=loss_, f_scale=scale, x_scale="jac",
+            resid,
+            start,
+            jac=jac,
+            bounds=bounds,
+            loss=loss_,
+            f_scale=scale,
+            x_scale="jac",
             max_nfev=MAX_NFEV,
-        )  # fmt: skip
+        )
 
     by_cost = sorted((solve(st, "linear", 1.0) for st in starts), key=lambda r: r.cost)
     if f_scale is None:

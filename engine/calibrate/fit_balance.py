@@ -109,9 +109,13 @@ def _december_shape(index: pd.DatetimeIndex, weekly: bool) -> pd.Series:
     daily = pd.Series(shape, index=days)
     if weekly:
         return daily.rolling(7).mean().reindex(index).rename("december")
-    return daily.groupby(days.to_period("M")).mean().reindex(index.to_period("M")).set_axis(
-        index
-    ).rename("december")  # fmt: skip
+    return (
+        daily.groupby(days.to_period("M"))
+        .mean()
+        .reindex(index.to_period("M"))
+        .set_axis(index)
+        .rename("december")
+    )
 
 
 def fit_currency(
@@ -163,19 +167,38 @@ def fit_currency(
         (2 * m * m + 1) / (3 * m)
     )
     fitted = [
-        Fitted(keys[0], ci_range(growth, growth_se), growth_se,
-               f"mean {unit}ly log change × {per_year:.4g} (random walk with drift), "
-               f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; {growth:.4f} ± {Z_95:.2f} s.e.",
-               period, name, n - 1),
-        Fitted(keys[1], peak, peak_se,
-               f"OLS of {unit}ly log changes on the change of the December shape, "
-               f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; coefficient × last level "
-               f"{last_level:,.0f}", period, name, n - 1),
-        Fitted(keys[2], sd, MAD_SE_FACTOR * sd / math.sqrt(len(changes)),
-               f"MAD sd of the residual {unit}-on-{unit} changes ÷ √((2m²+1)/(3m)), m = "
-               f"{m:.1f} business days (averages of a daily random walk)", period, name,
-               len(changes)),
-    ]  # fmt: skip
+        Fitted(
+            keys[0],
+            ci_range(growth, growth_se),
+            growth_se,
+            f"mean {unit}ly log change × {per_year:.4g} (random walk with drift), "
+            f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; {growth:.4f} ± {Z_95:.2f} s.e.",
+            period,
+            name,
+            n - 1,
+        ),
+        Fitted(
+            keys[1],
+            peak,
+            peak_se,
+            f"OLS of {unit}ly log changes on the change of the December shape, "
+            f"HAC({_hac_lags(n - 1)}) s.e., {n - 1} changes; coefficient × last level "
+            f"{last_level:,.0f}",
+            period,
+            name,
+            n - 1,
+        ),
+        Fitted(
+            keys[2],
+            sd,
+            MAD_SE_FACTOR * sd / math.sqrt(len(changes)),
+            f"MAD sd of the residual {unit}-on-{unit} changes ÷ √((2m²+1)/(3m)), m = "
+            f"{m:.1f} business days (averages of a daily random walk)",
+            period,
+            name,
+            len(changes),
+        ),
+    ]
     return StepResult(fitted=fitted)
 
 
@@ -257,9 +280,11 @@ def _lognormal(result, kind, dates, spikes, seen, name) -> None:
     fit = stats.lognorm.fit(spikes, floc=0.0) if n > 1 else (0.0, 0.0, spikes[0])
     log_sd, median = float(fit[0]), float(fit[2])
     period = period_of(dates)
-    what = (f"lognormal MLE (loc 0) of the {n} positive {label} spikes (level − median of the "
-            f"{RRP_SPIKE_BASE_DAYS} days before) among {seen} {label}s in {RRP_SPIKE_YEARS} "
-            f"years, those with a base < {RRP_LOW_BASE_BN:.0f}: {listed}")  # fmt: skip
+    what = (
+        f"lognormal MLE (loc 0) of the {n} positive {label} spikes (level − median of the "
+        f"{RRP_SPIKE_BASE_DAYS} days before) among {seen} {label}s in {RRP_SPIKE_YEARS} "
+        f"years, those with a base < {RRP_LOW_BASE_BN:.0f}: {listed}"
+    )
     median_se = median * log_sd / math.sqrt(n) if n > 1 else None  # delta method on log median
     result.fitted.append(Fitted(median_key, float(median), median_se, what, period, name, n))
     if n < MIN_SPIKES_FOR_SD:
@@ -269,8 +294,9 @@ def _lognormal(result, kind, dates, spikes, seen, name) -> None:
     sd_se = log_sd / math.sqrt(2.0 * n)
     result.fitted.append(Fitted(sd_key, float(log_sd), sd_se, what, period, name, n))
     cov = np.diag([median_se**2, sd_se**2])  # a normal sample's mean and sd are independent
-    result.blocks.append(FittedBlock(f"on_rrp.{kind}", (median_key, sd_key),
-                                     np.array([median, log_sd]), cov))  # fmt: skip
+    result.blocks.append(
+        FittedBlock(f"on_rrp.{kind}", (median_key, sd_key), np.array([median, log_sd]), cov)
+    )
 
 
 def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult:
@@ -304,25 +330,45 @@ def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult
     ordinary = ~recent.index.isin(period_end)
     if ordinary.sum() < MIN_RRP_DAYS:
         for key in ("on_rrp.base_bn", "on_rrp.daily_sd_bn"):
-            result.kept.append(Kept(key, f"{name}: fewer than {MIN_RRP_DAYS} days in the "
-                                         f"last {RRP_BASE_MONTHS} months"))  # fmt: skip
+            result.kept.append(
+                Kept(
+                    key,
+                    f"{name}: fewer than {MIN_RRP_DAYS} days in the last {RRP_BASE_MONTHS} months",
+                )
+            )
     else:
         base = recent[ordinary]
         period, n = period_of(base.index), len(base)
-        rule = (f"last {RRP_BASE_MONTHS} months before the series' end, quarter- and "
-                "year-ends left out")  # fmt: skip
+        rule = (
+            f"last {RRP_BASE_MONTHS} months before the series' end, quarter- and year-ends left out"
+        )
         low, high = np.percentile(base.to_numpy(), [25.0, 75.0])
-        result.fitted.append(Fitted("on_rrp.base_bn", (float(low), float(high)), None,
-                                    f"25th–75th percentile of the level, {rule}; median "
-                                    f"{base.median():.1f}", period, name, n))  # fmt: skip
+        result.fitted.append(
+            Fitted(
+                "on_rrp.base_bn",
+                (float(low), float(high)),
+                None,
+                f"25th–75th percentile of the level, {rule}; median {base.median():.1f}",
+                period,
+                name,
+                n,
+            )
+        )
         change = recent.diff()
         clean = ordinary & np.r_[False, ordinary[:-1]]  # neither end on a period-end
         changes = change[clean].to_numpy()
         sd = float(stats.median_abs_deviation(changes, scale="normal")) / math.sqrt(2.0)
-        result.fitted.append(Fitted("on_rrp.daily_sd_bn", float(sd),
-                                    MAD_SE_FACTOR * sd / math.sqrt(len(changes)),
-                                    f"MAD sd of daily changes / √2, {rule}", period, name,
-                                    len(changes)))  # fmt: skip
+        result.fitted.append(
+            Fitted(
+                "on_rrp.daily_sd_bn",
+                float(sd),
+                MAD_SE_FACTOR * sd / math.sqrt(len(changes)),
+                f"MAD sd of daily changes / √2, {rule}",
+                period,
+                name,
+                len(changes),
+            )
+        )
     since = level.index[-1] - pd.DateOffset(years=RRP_SPIKE_YEARS)
     _lognormal(result, "quarter_end", *_spikes(level, quarter_ends, since), name)
     _lognormal(result, "year_end", *_spikes(level, year_ends, since), name)

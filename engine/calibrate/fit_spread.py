@@ -529,14 +529,28 @@ def fit_spread(
         mu = float(sizes.mean())
         mu_se = mu / np.sqrt(n_jump)
         out.fitted.append(
-            Fitted("spread.jump_p0", p0, p0 * float(np.sqrt(v[0, 0])), glm_stat, period, series,
-                   len(sample))
-        )  # fmt: skip
+            Fitted(
+                "spread.jump_p0",
+                p0,
+                p0 * float(np.sqrt(v[0, 0])),
+                glm_stat,
+                period,
+                series,
+                len(sample),
+            )
+        )
         if with_slope:
             out.fitted.append(
-                Fitted("spread.jump_lambda", lam_j, lam_se, glm_stat + slope_note, period,
-                       series, len(sample))
-            )  # fmt: skip
+                Fitted(
+                    "spread.jump_lambda",
+                    lam_j,
+                    lam_se,
+                    glm_stat + slope_note,
+                    period,
+                    series,
+                    len(sample),
+                )
+            )
         else:
             out.kept.append(
                 Kept(
@@ -612,9 +626,16 @@ def fit_effr(effr_spread_bp: pd.Series, spread_bp: pd.Series, *, s0_bp: float = 
         rlm = sm.RLM(both["y"].to_numpy(), np.ones((len(both), 1)), M=sm.robust.norms.HuberT())
         fit = rlm.fit()
         out.fitted.append(
-            Fitted("effr.e0_bp", float(fit.params[0]), float(fit.bse[0]),
-                   "robust location (Huber)", period, series, len(both))
-        )  # fmt: skip
+            Fitted(
+                "effr.e0_bp",
+                float(fit.params[0]),
+                float(fit.bse[0]),
+                "robust location (Huber)",
+                period,
+                series,
+                len(both),
+            )
+        )
         out.kept.append(Kept("effr.psi", f"fewer than 3 days with s > s0 = {s0_bp:g}bp"))
         return out
     exog = np.column_stack([np.ones(len(both)), excess])

@@ -129,8 +129,16 @@ def estimate_srf(
     lo, hi = [0.0, STIGMA_MIN_BP, 0.0], [1.0, np.inf, np.inf]
 
     def solve(weights, start):
-        return least_squares(_residuals, start, args=(*args, weights), bounds=(lo, hi),
-                             x_scale="jac", xtol=1e-15, ftol=1e-15, gtol=1e-15)  # fmt: skip
+        return least_squares(
+            _residuals,
+            start,
+            args=(*args, weights),
+            bounds=(lo, hi),
+            x_scale="jac",
+            xtol=1e-15,
+            ftol=1e-15,
+            gtol=1e-15,
+        )
 
     weights = np.ones(2)
     fit = solve(weights, np.array(START))

@@ -220,8 +220,9 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
     """Daily fit; ``tga`` is NaN on excluded days, ``note`` says how many."""
     keys = [*TGA_KEYS, "tga.t_df", *_calendar_keys()]
     if tga.count() < MIN_DAILY_OBS:
-        return _all_kept(keys, f"{series}: {tga.count()} daily observations, fewer than "
-                               f"{MIN_DAILY_OBS}")  # fmt: skip
+        return _all_kept(
+            keys, f"{series}: {tga.count()} daily observations, fewer than {MIN_DAILY_OBS}"
+        )
     calendar = history_calendar(tga.index[0], tga.index[-1], BURN_IN_MONTHS)
     days = pd.DatetimeIndex(calendar.days)
     level = tga.reindex(days).to_numpy()  # NaN on days without a close (gaps, exclusions)
@@ -247,9 +248,11 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
     n_obs = int(observed.sum())
     period = period_of(days[observed])
     converged = "" if fit.mle_retvals.get("converged", True) else ", NOT CONVERGED"
-    statistic = (f"SARIMAX AR(1) MLE (robust s.e.), GLS on {len(columns)} calendar levels + "
-                 f"{len(knots)} quarter-end anchor levels, {n_obs:,} obs{note}, "
-                 f"AIC {fit.aic:,.0f}{converged}")  # fmt: skip
+    statistic = (
+        f"SARIMAX AR(1) MLE (robust s.e.), GLS on {len(columns)} calendar levels + "
+        f"{len(knots)} quarter-end anchor levels, {n_obs:,} obs{note}, "
+        f"AIC {fit.aic:,.0f}{converged}"
+    )
 
     def record(key, value, stderr, what=statistic, n=n_obs):
         result.fitted.append(Fitted(key, value, stderr, what, period, series, n))
@@ -265,8 +268,12 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
             continue
         low, high = ci_range(estimate, stderr)
         value = (low, min(high, 0.0)) if negative else (max(low, 0.0), high)  # keep the sign
-        record(key, value, stderr, f"{statistic}; {estimate:.1f} ± {Z_95:.2f} s.e. (GLS), "
-                                   f"{int(events[k])} events")  # fmt: skip
+        record(
+            key,
+            value,
+            stderr,
+            f"{statistic}; {estimate:.1f} ± {Z_95:.2f} s.e. (GLS), {int(events[k])} events",
+        )
     _record_ar(result, record, fit, lambda p: p, statistic)
     _record_t_df(record, level[inside] - exog.to_numpy() @ beta, fit, "")
     return result
@@ -308,8 +315,12 @@ def _record_t_df(record, deviation: np.ndarray, fit, what: str) -> None:
 def _fit_weekly(tga: pd.Series, series: str, note: str) -> StepResult:
     """Weekly fit; ``tga`` is NaN on excluded weeks, ``note`` says how many."""
     keys = [*TGA_KEYS, "tga.t_df"]
-    result = StepResult(kept=[Kept(key, "weekly TGA cannot identify daily calendar effects")
-                              for key in _calendar_keys()])  # fmt: skip
+    result = StepResult(
+        kept=[
+            Kept(key, "weekly TGA cannot identify daily calendar effects")
+            for key in _calendar_keys()
+        ]
+    )
     if tga.count() < MIN_WEEKLY_OBS:
         reason = f"{series}: {tga.count()} weekly observations, fewer than {MIN_WEEKLY_OBS}"
         return result.extend(_all_kept(keys, reason))
@@ -325,10 +336,12 @@ def _fit_weekly(tga: pd.Series, series: str, note: str) -> StepResult:
     fit, beta, _ = _ar1_gls(level, exog)
     n_obs = int(observed.sum())
     period = period_of(tga.index[observed])
-    statistic = (f"SARIMAX AR(1) MLE (robust s.e.) of weekly levels, GLS on {len(knots)} "
-                 f"quarter-end anchor levels, {n_obs:,} obs{note}, AIC {fit.aic:,.0f}, weekly φ "
-                 f"{float(fit.params['ar.L1']):.3f}; daily φ = φ_w^(1/{WEEK_DAYS}), "
-                 "σ² = σ_w² (1 − φ²)/(1 − φ_w²)")  # fmt: skip
+    statistic = (
+        f"SARIMAX AR(1) MLE (robust s.e.) of weekly levels, GLS on {len(knots)} "
+        f"quarter-end anchor levels, {n_obs:,} obs{note}, AIC {fit.aic:,.0f}, weekly φ "
+        f"{float(fit.params['ar.L1']):.3f}; daily φ = φ_w^(1/{WEEK_DAYS}), "
+        "σ² = σ_w² (1 − φ²)/(1 − φ_w²)"
+    )
 
     def record(key, value, stderr, what=statistic, n=n_obs):
         result.fitted.append(Fitted(key, value, stderr, what, period, series, n))

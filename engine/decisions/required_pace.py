@@ -122,32 +122,58 @@ class RequiredPace:
         lower, upper = wilson_interval(counts, np.full(counts.shape, n))
         prob = "1"
         data = {
-            "search_pace": ("search", paces, {"units": PACE_UNITS,
-                                              "long_name": f"pace searched, {PACE_WORDS}"}),
+            "search_pace": (
+                "search",
+                paces,
+                {"units": PACE_UNITS, "long_name": f"pace searched, {PACE_WORDS}"},
+            ),
             "search_count": ("search", counts, {"units": "1", "long_name": "paths with an event"}),
-            "search_probability": ("search", counts / n, {"units": prob, "long_name": (
-                f"probability of at least one {self.event} day within {self.within} months")}),
-            "search_stderr": ("search", binomial_stderr(counts, n),
-                              {"units": prob, "long_name": "Monte Carlo standard error"}),
+            "search_probability": (
+                "search",
+                counts / n,
+                {
+                    "units": prob,
+                    "long_name": (
+                        f"probability of at least one {self.event} day within {self.within} months"
+                    ),
+                },
+            ),
+            "search_stderr": (
+                "search",
+                binomial_stderr(counts, n),
+                {"units": prob, "long_name": "Monte Carlo standard error"},
+            ),
             "search_lower": ("search", lower, {"units": prob, "long_name": "Wilson 95% lower"}),
             "search_upper": ("search", upper, {"units": prob, "long_name": "Wilson 95% upper"}),
-        }  # fmt: skip
+        }
         ds = xr.Dataset({k: (d, v, a) for k, (d, v, a) in data.items()})
         if self.at_pace is not None:
             cube = self.at_pace.isel(regime=0).sel(event=self.event)
             for name in (
-                "event_probability", "event_probability_stderr",
-                "cumulative_event_probability", "cumulative_event_probability_stderr",
-            ):  # fmt: skip
+                "event_probability",
+                "event_probability_stderr",
+                "cumulative_event_probability",
+                "cumulative_event_probability_stderr",
+            ):
                 ds[name] = cube[name].drop_vars(["regime", "event", "weight"], errors="ignore")
         lo, hi = self.interval
         ds.attrs.update(global_attrs(self.config, dict(self.run_attrs)))
-        ds.attrs.update({
-            PRODUCT_ATTR: REQUIRED_PACE, "event": self.event, "alpha": self.alpha,
-            "within_months": self.within, "regime": self.regime or "", "found": int(self.found),
-            "required_pace_bn": self.pace, "interval_lower_bn": lo, "interval_upper_bn": hi,
-            "pace_low_bn": self.low, "pace_high_bn": self.high, "tolerance_bn": self.tolerance,
-        })  # fmt: skip
+        ds.attrs.update(
+            {
+                PRODUCT_ATTR: REQUIRED_PACE,
+                "event": self.event,
+                "alpha": self.alpha,
+                "within_months": self.within,
+                "regime": self.regime or "",
+                "found": int(self.found),
+                "required_pace_bn": self.pace,
+                "interval_lower_bn": lo,
+                "interval_upper_bn": hi,
+                "pace_low_bn": self.low,
+                "pace_high_bn": self.high,
+                "tolerance_bn": self.tolerance,
+            }
+        )
         return ds
 
 
@@ -193,12 +219,20 @@ def required_pace(
         attrs = {**run.backend.describe(), "command": command or "engine.required_pace"}
     nan = float("nan")
     return RequiredPace(
-        event=event, alpha=alpha, within=within, regime=regime, low=low, high=high,
-        tolerance=tolerance, pace=pace if found else nan,
+        event=event,
+        alpha=alpha,
+        within=within,
+        regime=regime,
+        low=low,
+        high=high,
+        tolerance=tolerance,
+        pace=pace if found else nan,
         interval=(nan if lower is None else lower, nan if upper is None else upper),
-        searched=sorted(odds.seen.values(), key=lambda s: s.pace), at_pace=at_pace,
-        config=config.with_overrides(paths=run.paths, seed=run.seed), run_attrs=attrs,
-    )  # fmt: skip
+        searched=sorted(odds.seen.values(), key=lambda s: s.pace),
+        at_pace=at_pace,
+        config=config.with_overrides(paths=run.paths, seed=run.seed),
+        run_attrs=attrs,
+    )
 
 
 def _window(config: Config, within: int) -> Config:

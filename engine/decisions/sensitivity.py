@@ -240,11 +240,16 @@ class Sensitivity:
             ds[name].attrs["units"] = "1"
             ds[name].attrs["comment"] = "in the unit of each parameter's config key"
         ds.attrs.update(global_attrs(self.config, dict(self.run_attrs)))
-        ds.attrs.update({
-            PRODUCT_ATTR: SENSITIVITY, "event": self.event, "within_months": self.within,
-            "regime": self.regime or MIXTURE, "probability_base": self.base,
-            "probability_base_stderr": self.base_stderr,
-        })  # fmt: skip
+        ds.attrs.update(
+            {
+                PRODUCT_ATTR: SENSITIVITY,
+                "event": self.event,
+                "within_months": self.within,
+                "regime": self.regime or MIXTURE,
+                "probability_base": self.base,
+                "probability_base_stderr": self.base_stderr,
+            }
+        )
         return ds
 
 
@@ -292,12 +297,19 @@ def sensitivity(
     stderr = batch_stderr_of_difference(base.counts, np.zeros_like(base.counts), base.sizes)
     order = np.argsort(-np.abs(np.array(highs) - np.array(lows)), kind="stable")
     return Sensitivity(
-        event=event, within=within, regime=regime, base=p_base, base_stderr=stderr,
-        varies=[varies[i] for i in order], low=np.array(lows)[order],
-        high=np.array(highs)[order], low_stderr=np.array(low_se)[order],
+        event=event,
+        within=within,
+        regime=regime,
+        base=p_base,
+        base_stderr=stderr,
+        varies=[varies[i] for i in order],
+        low=np.array(lows)[order],
+        high=np.array(highs)[order],
+        low_stderr=np.array(low_se)[order],
         high_stderr=np.array(high_se)[order],
-        config=config.with_overrides(paths=run.paths, seed=run.seed), run_attrs=attrs,
-    )  # fmt: skip
+        config=config.with_overrides(paths=run.paths, seed=run.seed),
+        run_attrs=attrs,
+    )
 
 
 def _headline_config(config: Config, within: int, regime: str | None) -> Config:

@@ -32,8 +32,15 @@ def add_and_clear(near_hist, hist):
 
 
 @jit(refcounted=False)
-def count_month(month, month_bits, ever_bits, event_count, first_event_count, joint_event_count,
-                 joint_first_count):  # fmt: skip
+def count_month(
+    month,
+    month_bits,
+    ever_bits,
+    event_count,
+    first_event_count,
+    joint_event_count,
+    joint_first_count,
+):
     """Add one path's month (event bitmasks per regime) to the integer counts; reset the month.
 
     Pairs of regimes count the months with an event in both (``joint_event_count``) and the

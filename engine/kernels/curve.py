@@ -1,4 +1,4 @@
-"""The reserve-demand curve's shape h(x), for every family (``layout.CURVE_FAMILIES``).
+"""The reserve-demand curve's shape h(x), for every family (``engine.curves.CURVE_FAMILIES``).
 
 f(x) = α + β h(x) is the spread (bp) at reserve ratio x; h also scales the calendar effects and
 part of the spread noise. Every family is normalised to h(x0) = 1 and falls as x rises.

@@ -86,7 +86,13 @@ def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
             if extras & (L.EXTRA_CAL << k):
                 cal_amount[k] = _scale(cal_amount[k], p[L.P_CAL_LO + k], p[L.P_CAL_HI + k])
     shocks = (
-        eps_currency, eps_rrp, eps_other, z_stigma,
-        nu_tga * p[L.P_TGA_T_SCALE], eta * p[L.P_NOISE_T_SCALE], u_jump, z_spike,
-    )  # fmt: skip
+        eps_currency,
+        eps_rrp,
+        eps_other,
+        z_stigma,
+        nu_tga * p[L.P_TGA_T_SCALE],
+        eta * p[L.P_NOISE_T_SCALE],
+        u_jump,
+        z_spike,
+    )
     return shocks, state

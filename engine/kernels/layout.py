@@ -34,7 +34,6 @@ TT_SPREAD_NOISE = 1  # spread noise, spread.noise_t_df degrees of freedom
 
 # Demand-curve families (``params[P_CURVE_FAMILY]``): the shape h(x) of f(x) = α + β h(x), with
 # d = x − x0 and h(x0) = 1 (MODEL.md §4; the families of IMF WP 2023/179).
-CURVE_FAMILIES = ("exponential", "logistic", "double_exponential", "arctan")
 CURVE_EXPONENTIAL, CURVE_LOGISTIC, CURVE_DOUBLE_EXPONENTIAL, CURVE_ARCTAN = range(4)
 
 # Per-day float inputs, ``day_float[t, column]``.
@@ -96,35 +95,86 @@ N_REGIME_PARAMS = 9
 
 # Trace columns (``trace[path, t, regime, column]``), written only by the tracing kernel.
 TRACE_NAMES = (
-    "soma", "currency", "tga", "on_rrp", "other_liabilities", "srf", "reserves", "bank_assets",
-    "ratio", "spread_latent", "spread", "effr_minus_iorb", "purchases", "events",
-)  # fmt: skip
+    "soma",
+    "currency",
+    "tga",
+    "on_rrp",
+    "other_liabilities",
+    "srf",
+    "reserves",
+    "bank_assets",
+    "ratio",
+    "spread_latent",
+    "spread",
+    "effr_minus_iorb",
+    "purchases",
+    "events",
+)
 (
-    T_SOMA, T_CURRENCY, T_TGA, T_ON_RRP, T_OTHER_LIAB, T_SRF, T_RESERVES, T_BANK_ASSETS,
-    T_RATIO, T_SPREAD_LATENT, T_SPREAD, T_EFFR, T_PURCHASES, T_EVENTS,
-) = range(len(TRACE_NAMES))  # fmt: skip
+    T_SOMA,
+    T_CURRENCY,
+    T_TGA,
+    T_ON_RRP,
+    T_OTHER_LIAB,
+    T_SRF,
+    T_RESERVES,
+    T_BANK_ASSETS,
+    T_RATIO,
+    T_SPREAD_LATENT,
+    T_SPREAD,
+    T_EFFR,
+    T_PURCHASES,
+    T_EVENTS,
+) = range(len(TRACE_NAMES))
 N_TRACE = len(TRACE_NAMES)
 
 # Shared daily shocks recorded by the tracing kernel (``shocks[path, t, column]``); the last
 # N_CAL columns hold the amount ($bn) of each TGA calendar effect's current event.
 SHOCK_NAMES = (
-    "currency", "tga", "on_rrp", "other_liabilities", "spread_noise", "jump_uniform", "stigma",
-    "rrp_spike", *(f"amount_{name}" for name in CAL_NAMES),
-)  # fmt: skip
+    "currency",
+    "tga",
+    "on_rrp",
+    "other_liabilities",
+    "spread_noise",
+    "jump_uniform",
+    "stigma",
+    "rrp_spike",
+    *(f"amount_{name}" for name in CAL_NAMES),
+)
 (
-    S_CURRENCY, S_TGA, S_ON_RRP, S_OTHER_LIAB, S_SPREAD_NOISE, S_JUMP_UNIFORM, S_STIGMA,
+    S_CURRENCY,
+    S_TGA,
+    S_ON_RRP,
+    S_OTHER_LIAB,
+    S_SPREAD_NOISE,
+    S_JUMP_UNIFORM,
+    S_STIGMA,
     S_RRP_SPIKE,
-) = range(8)  # fmt: skip
+) = range(8)
 S_CAL_AMOUNT = 8  # S_CAL_AMOUNT + k
 N_SHOCKS = len(SHOCK_NAMES)
 
 # Per-path draws recorded by the tracing kernel (``path_draws[path, column]``).
 PATH_DRAW_NAMES = (
-    "pace_uniform", "then_uniform", "currency_growth", "bank_growth", "rrp_base",
-    "debt_ceiling_active", "debt_ceiling_floor", "debt_ceiling_resolution", "debt_ceiling_rebuild",
-)  # fmt: skip
+    "pace_uniform",
+    "then_uniform",
+    "currency_growth",
+    "bank_growth",
+    "rrp_base",
+    "debt_ceiling_active",
+    "debt_ceiling_floor",
+    "debt_ceiling_resolution",
+    "debt_ceiling_rebuild",
+)
 (
-    D_PACE_UNIFORM, D_THEN_UNIFORM, D_CURRENCY_GROWTH, D_BANK_GROWTH, D_RRP_BASE, D_DC_ACTIVE,
-    D_DC_FLOOR, D_DC_RESOLUTION, D_DC_REBUILD,
-) = range(len(PATH_DRAW_NAMES))  # fmt: skip
+    D_PACE_UNIFORM,
+    D_THEN_UNIFORM,
+    D_CURRENCY_GROWTH,
+    D_BANK_GROWTH,
+    D_RRP_BASE,
+    D_DC_ACTIVE,
+    D_DC_FLOOR,
+    D_DC_RESOLUTION,
+    D_DC_REBUILD,
+) = range(len(PATH_DRAW_NAMES))
 N_PATH_DRAWS = len(PATH_DRAW_NAMES)

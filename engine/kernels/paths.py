@@ -25,10 +25,21 @@ from .random import seed_state, uniform
 # Per-regime state of the kernel, a row per regime (its fields at fixed offsets from one base):
 # ``rs[r, RS_*]`` (float64 (R, N_REGIME_STATE)) and ``rf[r, RF_*]`` (int64 (R, N_REGIME_FLAGS)).
 (
-    RS_SOMA, RS_NOISE, RS_SPREAD_PREV, RS_PACE, RS_THEN_PACE, RS_PURCHASES, RS_ON_RRP,
-    RS_RESERVES, RS_GAP, RS_H, RS_MONTH_SUM_SPREAD, RS_MONTH_MIN_RESERVES, RS_MONTH_MAX_SPREAD,
+    RS_SOMA,
+    RS_NOISE,
+    RS_SPREAD_PREV,
+    RS_PACE,
+    RS_THEN_PACE,
+    RS_PURCHASES,
+    RS_ON_RRP,
+    RS_RESERVES,
+    RS_GAP,
+    RS_H,
+    RS_MONTH_SUM_SPREAD,
+    RS_MONTH_MIN_RESERVES,
+    RS_MONTH_MAX_SPREAD,
     RS_MONTH_MAX_SRF,
-) = range(14)  # fmt: skip
+) = range(14)
 N_REGIME_STATE = 14
 RF_REACT_ON, RF_CRISIS_DAY, RF_EMERGENCY_LAST_MONTH, RF_SYSTEMIC_RUN, RF_SWITCH_DAY = range(5)
 N_REGIME_FLAGS = 5
@@ -116,10 +127,32 @@ def set_parameters(p, uncertainty, theta):
 
 @jit(refcounted=False)
 def simulate_paths(
-    seeds, day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables,
-    uncertainty, event_count, event_days, first_event_count, joint_event_count, joint_first_count,
-    hist, recording, given, rs, rf, event_bits, scratch, near_hist, path_params, theta,
-):  # fmt: skip
+    seeds,
+    day_float,
+    day_int,
+    cal_share,
+    days_in_month,
+    params,
+    regime_params,
+    hist_grid,
+    t_tables,
+    uncertainty,
+    event_count,
+    event_days,
+    first_event_count,
+    joint_event_count,
+    joint_first_count,
+    hist,
+    recording,
+    given,
+    rs,
+    rf,
+    event_bits,
+    scratch,
+    near_hist,
+    path_params,
+    theta,
+):
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
     ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
     month by which a pair of regimes has both had an event).
@@ -448,8 +481,15 @@ def simulate_paths(
                     shock[L.S_CAL_AMOUNT + k] = cal_amount[k]
 
             if month_end:
-                count_month(month, month_bits, ever_bits, event_count, first_event_count,
-                             joint_event_count, joint_first_count)  # fmt: skip
+                count_month(
+                    month,
+                    month_bits,
+                    ever_bits,
+                    event_count,
+                    first_event_count,
+                    joint_event_count,
+                    joint_first_count,
+                )
     add_and_clear(near_hist, hist)
 
 
@@ -521,7 +561,12 @@ def _run(seeds, inputs_and_counts, recording, given):
         inputs[UNCERTAINTY_INPUT] = None  # nothing drawn: the kernel compiles without it
     joint_first_count = np.zeros_like(joint_cumulative_count)
     simulate_paths(
-        seeds, *inputs, joint_first_count, hist, recording, given,
+        seeds,
+        *inputs,
+        joint_first_count,
+        hist,
+        recording,
+        given,
         *work_arrays(hist),
-    )  # fmt: skip
+    )
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)

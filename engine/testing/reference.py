@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..accumulators import Accumulators
+from ..curves import CURVE_FAMILIES
 from ..curves import shape as curve_shape
 from ..kernels import layout as L
 from ..schedule import Schedule
@@ -85,9 +86,11 @@ class ReferencePaths:
         self.cal_level = self.cal_level * decay + sch.cal_share[t] * amounts
         anchor = np.full(len(currency), sch.day_float[t, L.DF_TGA_ANCHOR])
         w = debt_ceiling_weight(
-            t - p[L.P_DC_START_DAY], p[L.P_DC_DECLINE_DAYS], d[:, L.D_DC_RESOLUTION],
+            t - p[L.P_DC_START_DAY],
+            p[L.P_DC_DECLINE_DAYS],
+            d[:, L.D_DC_RESOLUTION],
             d[:, L.D_DC_REBUILD],
-        )  # fmt: skip
+        )
         active = d[:, L.D_DC_ACTIVE] > 0
         anchor = np.where(active, (1 - w) * anchor + w * d[:, L.D_DC_FLOOR], anchor)
         tga = anchor + self.cal_level.sum(axis=1) + self.tga_dev
@@ -117,7 +120,7 @@ class ReferencePaths:
         base = p[L.P_OTHER_ASSETS] - currency - tga - other
         reserves = self.soma + base[:, None] - on_rrp
         gap = reserves / (self.bank[:, None] + reserves) - p[L.P_X0]
-        h = curve_shape(L.CURVE_FAMILIES[int(p[L.P_CURVE_FAMILY])], gap, p[L.P_LAMBDA], 0.0)
+        h = curve_shape(CURVE_FAMILIES[int(p[L.P_CURVE_FAMILY])], gap, p[L.P_LAMBDA], 0.0)
         eta = s[:, [L.S_SPREAD_NOISE]]
         self.noise = p[L.P_NOISE_AR] * self.noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
         latent = p[L.P_ALPHA] + (p[L.P_BETA] + sch.day_float[t, L.DF_GAMMA]) * h + self.noise
@@ -161,13 +164,21 @@ class ReferencePaths:
 
         shape = spread.shape
         return {
-            "soma": self.soma, "currency": np.broadcast_to(currency[:, None], shape),
-            "tga": np.broadcast_to(tga[:, None], shape), "on_rrp": on_rrp,
-            "other_liabilities": np.broadcast_to(other[:, None], shape), "srf": srf,
-            "reserves": reported, "bank_assets": bank_assets, "ratio": reported / bank_assets,
-            "spread_latent": latent, "spread": spread, "effr_minus_iorb": effr,
-            "purchases": purchases, "events": events,
-        }  # fmt: skip
+            "soma": self.soma,
+            "currency": np.broadcast_to(currency[:, None], shape),
+            "tga": np.broadcast_to(tga[:, None], shape),
+            "on_rrp": on_rrp,
+            "other_liabilities": np.broadcast_to(other[:, None], shape),
+            "srf": srf,
+            "reserves": reported,
+            "bank_assets": bank_assets,
+            "ratio": reported / bank_assets,
+            "spread_latent": latent,
+            "spread": spread,
+            "effr_minus_iorb": effr,
+            "purchases": purchases,
+            "events": events,
+        }
 
 
 class MonthlyCounts:

@@ -28,6 +28,8 @@ from .conftest import (
     z_result,
 )
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 BGK_PATHS = {1: 4_000, 2: 20_000}  # paths at which the formula's error is below 0.5 SE
 BGK_SEED = 8_675_309
 
@@ -60,14 +62,16 @@ def test_barrier_crossing_bgk(barrier, exact, month, validation_table):
     assert formula_error < 0.5 * se, (formula_error, se)
     cube = simulate(barrier.config, paths=paths, seed=BGK_SEED, workers=1)
     estimate = _scarce(cube, month)
-    validation_table.append(Row(
-        f"4a. barrier crossing, month {month} (reflection + BGK)",
-        f"2 (1 - Phi((b + 0.5826 sigma) / (sigma sqrt(T)))), b = {barrier.b_steps:g} sigma, "
-        f"T = {steps}",
-        f"4 SE; N = {paths:,} so that the formula's error ({formula_error:.5f}) is "
-        f"{formula_error / se:.2f} SE",
-        z_result(estimate, expected, se),
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            f"4a. barrier crossing, month {month} (reflection + BGK)",
+            f"2 (1 - Phi((b + 0.5826 sigma) / (sigma sqrt(T)))), b = {barrier.b_steps:g} sigma, "
+            f"T = {steps}",
+            f"4 SE; N = {paths:,} so that the formula's error ({formula_error:.5f}) is "
+            f"{formula_error / se:.2f} SE",
+            z_result(estimate, expected, se),
+        )
+    )
     assert abs(estimate - expected) <= Z_TOLERANCE * se, (estimate, expected, se)
 
 
@@ -83,11 +87,13 @@ def test_barrier_crossing_exact(barrier, barrier_cube, exact, month, validation_
     assert grid_error < 0.01 * se
     estimate = _scarce(barrier_cube, month)
     bgk = bgk_crossing(barrier.b_steps, steps)
-    validation_table.append(Row(
-        f"4b. barrier crossing, month {month} (exact discrete law)",
-        f"P(max_(k<=T) S_k >= b) of a Gaussian walk by convolution, b = {barrier.b_steps:g} "
-        f"sigma, T = {steps}; BGK gives {bgk:.4f} ({(bgk - expected) / se:+.1f} SE)",
-        f"4 SE (N = {BARRIER_PATHS:,}, seed {BARRIER_SEED}); grid error {grid_error:.0e}",
-        z_result(estimate, expected, se),
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            f"4b. barrier crossing, month {month} (exact discrete law)",
+            f"P(max_(k<=T) S_k >= b) of a Gaussian walk by convolution, b = {barrier.b_steps:g} "
+            f"sigma, T = {steps}; BGK gives {bgk:.4f} ({(bgk - expected) / se:+.1f} SE)",
+            f"4 SE (N = {BARRIER_PATHS:,}, seed {BARRIER_SEED}); grid error {grid_error:.0e}",
+            z_result(estimate, expected, se),
+        )
+    )
     assert abs(estimate - expected) <= Z_TOLERANCE * se, (estimate, expected, se)

@@ -12,6 +12,8 @@ from engine.pipeline import simulate
 from ..conftest import small
 from .conftest import Row, model_config
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 PATHS = 4_000
 SEED = 6
 MONTHS = 3
@@ -19,8 +21,9 @@ MONTHS = 3
 
 @pytest.fixture(scope="module")
 def cube():
-    return simulate(small(model_config(), months=MONTHS, paths=PATHS, block=512), seed=SEED,
-                    workers=1)  # fmt: skip
+    return simulate(
+        small(model_config(), months=MONTHS, paths=PATHS, block=512), seed=SEED, workers=1
+    )
 
 
 def test_cumulative_odds_never_decrease(cube, validation_table):
@@ -49,12 +52,14 @@ def test_cumulative_odds_never_decrease(cube, validation_table):
     events = [str(e) for e in cube["event"].values]
     seen = {e: float(reached[:, i].max()) for i, e in enumerate(events)}
     assert sum(value > 0 for value in seen.values()) >= 3  # the checks bite on several events
-    validation_table.append(Row(
-        "6. cumulative odds",
-        "cumulative P non-decreasing (regimes and mixture); sum of first-event P = cumulative P;"
-        " monthly P <= cumulative P <= sum of monthly P; mixture = sum w_r P_r",
-        "exact (1e-12)",
-        f"{cumulative.shape[0]} regimes x {cumulative.shape[1]} events x {MONTHS} months, "
-        f"{PATHS:,} paths: all hold; largest 3-month P "
-        + ", ".join(f"{e} {v:.3f}" for e, v in seen.items() if v > 0),
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "6. cumulative odds",
+            "cumulative P non-decreasing (regimes and mixture); sum of first-event P ="
+            " cumulative P; monthly P <= cumulative P <= sum of monthly P; mixture = sum w_r P_r",
+            "exact (1e-12)",
+            f"{cumulative.shape[0]} regimes x {cumulative.shape[1]} events x {MONTHS} months, "
+            f"{PATHS:,} paths: all hold; largest 3-month P "
+            + ", ".join(f"{e} {v:.3f}" for e, v in seen.items() if v > 0),
+        )
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from engine.config import Uniform
 from engine.diagnostics import trace_paths
@@ -14,6 +15,8 @@ from engine.schedule import build_schedule
 
 from ..conftest import small
 from .conftest import BLOCK, RRP_BASE_BN, Row, model_config, quiet
+
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
 
 RTOL = 1e-9  # relative, every day of every path
 PACE_BN = 30.0  # $bn a month
@@ -86,13 +89,15 @@ def _by_hand(config) -> dict[str, np.ndarray]:
     # TGA calendar: coupon settlement on the 15th (or the next business day) and on month-ends,
     # first-of-month outlays over a month's first three business days; each level decays by
     # 2^(-1/half-life) a business day.
-    month_end = np.array([i == n_days - 1 or days[i + 1].month != d.month
-                          for i, d in enumerate(days)])  # fmt: skip
+    month_end = np.array(
+        [i == n_days - 1 or days[i + 1].month != d.month for i, d in enumerate(days)]
+    )
     settlement = np.zeros(n_days, dtype=bool)
     for m in (1, 2):
         settlement[next(i for i, d in enumerate(days) if d.month == m and d.day >= 15)] = True
-    first_three = np.array([sum(e.month == d.month for e in days[: i + 1]) <= 3
-                            for i, d in enumerate(days)])  # fmt: skip
+    first_three = np.array(
+        [sum(e.month == d.month for e in days[: i + 1]) <= 3 for i, d in enumerate(days)]
+    )
     cal = c.tga.calendar
     decay_coupon = 2.0 ** (-1.0 / cal.coupon_settlement.half_life_days)
     decay_first = 2.0 ** (-1.0 / cal.first_of_month.half_life_days)
@@ -105,11 +110,22 @@ def _by_hand(config) -> dict[str, np.ndarray]:
     tga = anchor + calendar
 
     on_rrp = np.full(n_days, RRP_BASE_BN)
-    other_liabilities0 = (ini.soma_bn + ini.other_assets_bn - ini.currency_bn - ini.tga_bn
-                          - ini.on_rrp_bn - ini.reserves_bn)  # fmt: skip
+    other_liabilities0 = (
+        ini.soma_bn
+        + ini.other_assets_bn
+        - ini.currency_bn
+        - ini.tga_bn
+        - ini.on_rrp_bn
+        - ini.reserves_bn
+    )
     other = np.full(n_days, other_liabilities0)
-    reserves = (ini.reserves_bn + (soma - ini.soma_bn) - (currency - ini.currency_bn)
-                - (tga - ini.tga_bn) - (on_rrp - ini.on_rrp_bn))  # fmt: skip
+    reserves = (
+        ini.reserves_bn
+        + (soma - ini.soma_bn)
+        - (currency - ini.currency_bn)
+        - (tga - ini.tga_bn)
+        - (on_rrp - ini.on_rrp_bn)
+    )
     bank_ex = (ini.bank_assets_bn - ini.reserves_bn) * np.exp(BANK_GROWTH * (t + 1) / days_per_year)
     ratio = reserves / (bank_ex + reserves)
     dc, sp = c.demand_curve, c.spread
@@ -122,12 +138,21 @@ def _by_hand(config) -> dict[str, np.ndarray]:
     assert spread.max() < c.srf.rate_above_iorb_bp and spread.min() > c.on_rrp.refill_below_bp
     assert reserves.min() > c.events.scarce_reserves_bn and ratio.min() > c.events.scarce_ratio
     return {
-        "soma": soma, "currency": currency, "tga": tga, "on_rrp": on_rrp,
-        "other_liabilities": other, "srf": np.zeros(n_days), "reserves": reserves,
-        "bank_assets": bank_ex + reserves, "ratio": ratio, "spread_latent": spread,
-        "spread": spread, "effr_minus_iorb": effr, "purchases": purchases,
+        "soma": soma,
+        "currency": currency,
+        "tga": tga,
+        "on_rrp": on_rrp,
+        "other_liabilities": other,
+        "srf": np.zeros(n_days),
+        "reserves": reserves,
+        "bank_assets": bank_ex + reserves,
+        "ratio": ratio,
+        "spread_latent": spread,
+        "spread": spread,
+        "effr_minus_iorb": effr,
+        "purchases": purchases,
         "events": np.zeros(n_days),
-    }  # fmt: skip
+    }
 
 
 def test_deterministic_path_is_the_identity(validation_table):
@@ -155,12 +180,14 @@ def test_deterministic_path_is_the_identity(validation_table):
         np.testing.assert_allclose(got[0], want, rtol=RTOL, atol=0, err_msg=name)
         worst = max(worst, float(np.max(np.abs(got[0] / want - 1.0))))
     moved = expected["reserves"][-1] - config.initial.reserves_bn
-    validation_table.append(Row(
-        "1. deterministic path",
-        "balance-sheet identity by hand, day by day (SOMA, C0 exp(g(t+1)/252), TGA anchor + "
-        "calendar, ON RRP, bank assets, ratio, s = alpha + (beta + gamma) h(x), EFFR)",
-        "1e-9 relative, every day; paths identical",
-        f"14 columns x 39 days x {PATHS} paths: max relative difference {worst:.1e}; "
-        f"reserves move {moved:+.1f} $bn, ratio {expected['ratio'][0]:.5f} to "
-        f"{expected['ratio'][-1]:.5f}",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "1. deterministic path",
+            "balance-sheet identity by hand, day by day (SOMA, C0 exp(g(t+1)/252), TGA anchor + "
+            "calendar, ON RRP, bank assets, ratio, s = alpha + (beta + gamma) h(x), EFFR)",
+            "1e-9 relative, every day; paths identical",
+            f"14 columns x 39 days x {PATHS} paths: max relative difference {worst:.1e}; "
+            f"reserves move {moved:+.1f} $bn, ratio {expected['ratio'][0]:.5f} to "
+            f"{expected['ratio'][-1]:.5f}",
+        )
+    )

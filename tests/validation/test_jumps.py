@@ -13,6 +13,8 @@ from engine.schedule import build_schedule
 from ..conftest import small
 from .conftest import BLOCK, Z_TOLERANCE, Row, model_config, quiet, z_result
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 PATHS = 20_000
 SEED = 271828
 JUMP_P0 = 0.02  # 1/day at x = x0
@@ -52,13 +54,15 @@ def test_jump_frequency(jumps, validation_table):
     trials = size.size
     estimate = float(np.mean(size > 1e-9))
     se = float(np.sqrt(p * (1.0 - p) / trials))
-    validation_table.append(Row(
-        "3a. jump frequency",
-        f"Binomial(N T, p), p = p0 exp(-lambda_J (x - x0)) = {p:.5f} (x = {x:.5f}, p0 = "
-        f"{JUMP_P0}, lambda_J = {JUMP_LAMBDA:g})",
-        "4 SE, SE = sqrt(p (1 - p) / (N T))",
-        z_result(estimate, p, se) + f" (N T = {trials:,} path-days)",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "3a. jump frequency",
+            f"Binomial(N T, p), p = p0 exp(-lambda_J (x - x0)) = {p:.5f} (x = {x:.5f}, p0 = "
+            f"{JUMP_P0}, lambda_J = {JUMP_LAMBDA:g})",
+            "4 SE, SE = sqrt(p (1 - p) / (N T))",
+            z_result(estimate, p, se) + f" (N T = {trials:,} path-days)",
+        )
+    )
     assert 0.01 <= p <= 0.05
     assert abs(estimate - p) <= Z_TOLERANCE * se, (estimate, p, se)
 
@@ -70,10 +74,12 @@ def test_jump_size(jumps, validation_table):
     sizes = size[size > 1e-9]
     estimate = float(sizes.mean())
     se = JUMP_MEAN_BP / np.sqrt(sizes.size)
-    validation_table.append(Row(
-        "3b. jump size",
-        f"Exponential, mean = sd = jump_mean_bp = {JUMP_MEAN_BP:g} bp",
-        "4 SE, SE = mean / sqrt(jumps)",
-        z_result(estimate, JUMP_MEAN_BP, se) + f" ({sizes.size:,} jumps)",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "3b. jump size",
+            f"Exponential, mean = sd = jump_mean_bp = {JUMP_MEAN_BP:g} bp",
+            "4 SE, SE = mean / sqrt(jumps)",
+            z_result(estimate, JUMP_MEAN_BP, se) + f" ({sizes.size:,} jumps)",
+        )
+    )
     assert abs(estimate - JUMP_MEAN_BP) <= Z_TOLERANCE * se, (estimate, JUMP_MEAN_BP, se)

@@ -17,6 +17,8 @@ from engine.schedule import build_schedule
 
 from .conftest import BARRIER_PATHS, BARRIER_SEED, BLOCK, Z_TOLERANCE, Row, z_result
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 WITHIN = 2  # months
 SMALL = 32  # paths a batch; the large batches hold 4 x SMALL
 HALF = BARRIER_PATHS // BLOCK // 2  # blocks of each half: small batches, then large ones
@@ -33,8 +35,9 @@ def batches(barrier, barrier_cube):
     event = L.EVENT_NAMES.index("scarce")
 
     def counts(part, size):
-        found = batch_counts(schedule, BARRIER_SEED, BLOCK, part, event=event, within=WITHIN,
-                             batch_paths=size)  # fmt: skip
+        found = batch_counts(
+            schedule, BARRIER_SEED, BLOCK, part, event=event, within=WITHIN, batch_paths=size
+        )
         assert (found.sizes == size).all()
         return found.counts[:, 0]
 
@@ -62,12 +65,14 @@ def test_stderr_shrinks_as_one_over_root_n(batches, validation_table):
         for n, m in ((SMALL, small.size), (4 * SMALL, large.size))
     )
     se = 2.0 * float(np.sqrt(var_log))
-    validation_table.append(Row(
-        "5a. SE shrinks as 1/sqrt(n)",
-        f"sd(p_hat, n = {SMALL}) / sd(p_hat, n = {4 * SMALL}) = 2",
-        "4 SE, delta method: Var(log s) = (kappa - 1)/(4m), independent halves",
-        z_result(ratio, 2.0, se) + f" ({small.size} and {large.size} batches)",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "5a. SE shrinks as 1/sqrt(n)",
+            f"sd(p_hat, n = {SMALL}) / sd(p_hat, n = {4 * SMALL}) = 2",
+            "4 SE, delta method: Var(log s) = (kappa - 1)/(4m), independent halves",
+            z_result(ratio, 2.0, se) + f" ({small.size} and {large.size} batches)",
+        )
+    )
     assert abs(ratio - 2.0) <= Z_TOLERANCE * se, (ratio, se)
 
 
@@ -78,13 +83,15 @@ def test_binomial_stderr_matches_spread(batches, validation_table):
     reported = float(binomial_stderr(np.array(p * SMALL), np.array(SMALL)))
     estimate = float(small.std(ddof=1))
     se = reported * float(np.sqrt((_binomial_kurtosis(SMALL, p) - 1.0) / (4.0 * small.size)))
-    validation_table.append(Row(
-        "5b. binomial_stderr",
-        f"binomial_stderr(np, n) = sqrt(p(1-p)/n) = sample sd of {small.size} batch proportions"
-        f" (n = {SMALL}, p = {p:.4f})",
-        "4 SE, SE(s) = sd sqrt((kappa - 1)/(4m))",
-        z_result(estimate, reported, se),
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "5b. binomial_stderr",
+            f"binomial_stderr(np, n) = sqrt(p(1-p)/n) = sample sd of {small.size} batch proportions"
+            f" (n = {SMALL}, p = {p:.4f})",
+            "4 SE, SE(s) = sd sqrt((kappa - 1)/(4m))",
+            z_result(estimate, reported, se),
+        )
+    )
     assert abs(estimate - reported) <= Z_TOLERANCE * se, (estimate, reported, se)
 
 
@@ -106,12 +113,14 @@ def test_wilson_interval_coverage(batches, validation_table):
     estimate = float(np.mean((lower <= p) & (p <= upper)))
     expected = _wilson_exact_coverage(SMALL, p)
     se = float(np.sqrt(expected * (1.0 - expected) / small.size))
-    validation_table.append(Row(
-        "5c. Wilson coverage",
-        f"exact coverage of the 95% Wilson interval at (n = {SMALL}, p = {p:.4f}): "
-        "sum_k Binom(k; n, p) [p in W(k)]",
-        "4 SE, SE = sqrt(C(1-C)/m); C in 0.93-0.97",
-        z_result(estimate, expected, se) + f" ({small.size} batches)",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            "5c. Wilson coverage",
+            f"exact coverage of the 95% Wilson interval at (n = {SMALL}, p = {p:.4f}): "
+            "sum_k Binom(k; n, p) [p in W(k)]",
+            "4 SE, SE = sqrt(C(1-C)/m); C in 0.93-0.97",
+            z_result(estimate, expected, se) + f" ({small.size} batches)",
+        )
+    )
     assert 0.93 <= expected <= 0.97
     assert abs(estimate - expected) <= Z_TOLERANCE * se, (estimate, expected, se)

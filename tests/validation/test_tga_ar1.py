@@ -15,6 +15,8 @@ from engine.schedule import build_schedule
 from ..conftest import small, tweak, with_regimes
 from .conftest import BLOCK, CALENDAR_EFFECTS, Z_TOLERANCE, Row, model_config, z_result
 
+pytestmark = pytest.mark.slow  # compiles and runs the kernels
+
 PATHS = 20_000
 SEED = 314159
 T_DF = 20.0  # the largest the config allows: a finite fourth moment, excess kurtosis 6/16
@@ -60,12 +62,14 @@ def test_tga_deviation_variance(tga, day, validation_table):
     kurtosis = 3.0 + 6.0 / (T_DF - 4.0) * np.sum(w**4) / np.sum(w**2) ** 2
     se = expected * np.sqrt((kurtosis - 1.0) / n)
     estimate = float(np.var(d, ddof=1))
-    validation_table.append(Row(
-        f"2a. TGA AR(1) variance, day {day}",
-        "Var D_t = sigma^2 (1 - phi^(2(t+1))) / (1 - phi^2), sigma = 30, phi = 0.9, t_20",
-        "4 SE, SE = Var sqrt((kappa - 1)/N), kappa from the t's kurtosis",
-        z_result(estimate, expected, se) + f" (N = {n}, kappa = {kurtosis:.3f})",
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            f"2a. TGA AR(1) variance, day {day}",
+            "Var D_t = sigma^2 (1 - phi^(2(t+1))) / (1 - phi^2), sigma = 30, phi = 0.9, t_20",
+            "4 SE, SE = Var sqrt((kappa - 1)/N), kappa from the t's kurtosis",
+            z_result(estimate, expected, se) + f" (N = {n}, kappa = {kurtosis:.3f})",
+        )
+    )
     assert abs(estimate - expected) <= Z_TOLERANCE * se, (estimate, expected, se)
 
 
@@ -80,10 +84,12 @@ def test_tga_deviation_autoregression(tga, lag, validation_table):
     residual = (y - y.mean()) - slope * xc
     se = float(np.sqrt(residual @ residual / (x.size - 2) / (xc @ xc)))
     expected = phi**lag
-    validation_table.append(Row(
-        f"2b. TGA AR(1) slope, lag {lag}",
-        f"slope of D_(t+{lag}) on D_t = phi^{lag}",
-        "4 OLS SE",
-        z_result(slope, expected, se),
-    ))  # fmt: skip
+    validation_table.append(
+        Row(
+            f"2b. TGA AR(1) slope, lag {lag}",
+            f"slope of D_(t+{lag}) on D_t = phi^{lag}",
+            "4 OLS SE",
+            z_result(slope, expected, se),
+        )
+    )
     assert abs(slope - expected) <= Z_TOLERANCE * se, (slope, expected, se)
