@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine import bench
-from engine.cluster import run_accumulators
 from engine.rng import block_seeds
 from engine.testing.draw_only import draw_only_block
 from engine.testing.reference import numpy_accumulators
+from engine.testing.runners import run_accumulators
 
 from .conftest import PATHS
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,7 +75,14 @@ def write_zarr(ds: xr.Dataset, path: str | Path, mode: str = "w") -> None:
     the consolidated metadata is written last."""
     encoding = {"time": dict(TIME_ENCODING)} if "time" in ds.variables else {}
     ds = with_digest(file_layout(ds))
-    ds.to_zarr(path, mode=mode, consolidated=True, zarr_format=ZARR_FORMAT, encoding=encoding)
+    from zarr.errors import ZarrUserWarning
+
+    with warnings.catch_warnings():
+        # A run store's progress/ folder holds entries being renamed or deleted, and damaged
+        # ones (their counts already dropped); consolidating the metadata walks past them and
+        # zarr warns about each. The cube's own arrays are written and checked as always.
+        warnings.simplefilter("ignore", ZarrUserWarning)
+        ds.to_zarr(path, mode=mode, consolidated=True, zarr_format=ZARR_FORMAT, encoding=encoding)
 
 
 def metadata_digest(ds: xr.Dataset) -> str:

@@ -81,14 +81,8 @@ def test_bad_cluster_files_exit_2_naming_the_file(tmp_path, capsys, text, messag
     assert not out.exists()
 
 
-def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
-    """A PATH with ``sbatch`` (this script; None: no sbatch at all) and a cluster file."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    if sbatch is not None:
-        (bin_dir / "sbatch").write_text(sbatch)
-        (bin_dir / "sbatch").chmod(0o755)
-    monkeypatch.setenv("PATH", str(bin_dir))  # nothing else: no real sbatch either
+def _small_slurm_file(tmp_path) -> Path:
+    """The shipped SLURM file with one core, 2 GB and a local scheduler address."""
     options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
     options["jobqueue"]["slurm"].update(
         cores=1,
@@ -98,6 +92,18 @@ def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
     )
     cluster_file = tmp_path / "slurm.yaml"
     cluster_file.write_text(yaml.safe_dump(options))
+    return cluster_file
+
+
+def _fake_slurm(tmp_path, monkeypatch, sbatch: str | None) -> Path:
+    """A PATH with ``sbatch`` (this script; None: no sbatch at all) and a cluster file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if sbatch is not None:
+        (bin_dir / "sbatch").write_text(sbatch)
+        (bin_dir / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))  # nothing else: no real sbatch either
+    cluster_file = _small_slurm_file(tmp_path)
     return cluster_file
 
 
@@ -147,15 +153,7 @@ def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
-    options["jobqueue"]["slurm"].update(
-        cores=1,
-        memory="2GB",
-        local_directory=str(tmp_path),
-        scheduler_options={"host": "127.0.0.1"},
-    )
-    cluster_file = tmp_path / "slurm.yaml"
-    cluster_file.write_text(yaml.safe_dump(options))
+    cluster_file = _small_slurm_file(tmp_path)
     config = write_short_config(tmp_path / "run.toml", paths=300)
     out = tmp_path / "cube.zarr"
 

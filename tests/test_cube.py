@@ -129,7 +129,8 @@ def test_netcdf_round_trip(cube, tmp_path):
 @pytest.mark.slow  # the kernel makes the cube
 def test_failed_write_leaves_nothing(cube, tmp_path, monkeypatch):
     def broken(self, path, **kwargs):
-        open(path, "wb").write(b"half a file")
+        with open(path, "wb") as handle:
+            handle.write(b"half a file")
         raise OSError("disk full")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", broken)

@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
+from engine.decisions.odds import window
 from engine.decisions.paces import with_paces
-from engine.decisions.required_pace import _smallest, _window, required_pace
+from engine.decisions.required_pace import _smallest, required_pace
 from engine.decisions.sweep import sweep
 from engine.pipeline import simulate
 from engine.products import REQUIRED_PACE, product_of
@@ -54,7 +55,7 @@ def test_bisection_brackets_the_root_within_the_tolerance(root):
 def test_a_window_keeps_the_draws_of_its_months(search_config):
     paces = with_paces(search_config, [20.0, 60.0])
     full = simulate(paces, seed=4)
-    cut = simulate(_window(paces, WITHIN), seed=4)
+    cut = simulate(window(paces, WITHIN), seed=4)
     assert np.array_equal(full.first_event_count.values[..., :WITHIN], cut.first_event_count.values)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..accumulators import Accumulators
+from ..config import Config, from_plain
 from ..errors import InputError
 from ..kernels.layout import EVENT_NAMES
 from ..schedule import Schedule
@@ -72,3 +73,15 @@ def batch_stderr_of_difference(a: np.ndarray, b: np.ndarray, sizes: np.ndarray) 
     mean = diff.sum() / n
     resid = diff - mean * sizes
     return float(np.sqrt(batches / (batches - 1) * np.sum(resid**2)) / n)
+
+
+def window(config: Config, within: int, regimes: list[str] | None = None) -> Config:
+    """``config`` cut to its first ``within`` months (a path's stream runs day by day, so the
+    same draws on those days, fewer days to simulate), with one histogram bin (the odds need
+    none; output only) and, if given, only ``regimes`` simulated."""
+    plain = config.to_dict()
+    plain["simulation"]["horizon_months"] = within
+    plain["output"]["histogram_bins"] = 1
+    if regimes is not None:
+        plain["simulation"]["regimes"] = list(regimes)
+    return from_plain(plain, source=config.source)

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..config import Config, from_plain
+from ..config import Config
 from ..cube import binomial_stderr, global_attrs, wilson_interval
 from ..errors import InputError
 from ..products import PACE_UNITS, PACE_WORDS, PRODUCT_ATTR, REQUIRED_PACE
-from .odds import check_within, cumulative_counts, event_index
+from .odds import check_within, cumulative_counts, event_index, window
 from .paces import with_paces
 from .variants import Variants, variants
 
@@ -208,7 +208,7 @@ def required_pace(
     with_paces(config, [low], regime)  # refuse an unknown regime before any path runs
     steps = math.ceil(math.log2(max(2.0, (high - low) / tolerance)))
     with variants(config, paths, seed, expected=2 + 3 * steps, progress=progress, **backend) as run:
-        odds = _Odds(run, _window(config, within), regime, e, within)
+        odds = _Odds(run, window(config, within), regime, e, within)
         pace = _smallest(lambda c: odds(c).probability <= alpha, low, high, tolerance)
         found = pace is not None
         lower = _smallest(lambda c: odds(c).wilson[0] <= alpha, low, high, tolerance, last_no=True)
@@ -233,15 +233,6 @@ def required_pace(
         config=config.with_overrides(paths=run.paths, seed=run.seed),
         run_attrs=attrs,
     )
-
-
-def _window(config: Config, within: int) -> Config:
-    """``config`` cut to its first ``within`` months: the same draws on those days (a path's
-    stream runs day by day), fewer days to simulate."""
-    plain = config.to_dict()
-    plain["simulation"]["horizon_months"] = within
-    plain["output"]["histogram_bins"] = 1  # output only: the search needs no histogram
-    return from_plain(plain, source=config.source)
 
 
 class _Odds:

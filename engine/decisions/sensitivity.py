@@ -8,7 +8,6 @@ difference comes from paired batches of 64 paths (batch means: the batches are i
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from .odds import (
     check_within,
     event_index,
     headline_weights,
+    window,
 )
 from .variants import Variants, variants
 
@@ -313,22 +313,17 @@ def sensitivity(
 
 
 def _headline_config(config: Config, within: int, regime: str | None) -> Config:
-    """``config`` cut to ``within`` months (the same draws on those days), simulating only the
-    regimes the headline needs."""
-    plain = copy.deepcopy(config.to_dict())
-    plain["simulation"]["horizon_months"] = within
-    plain["output"]["histogram_bins"] = 1  # output only: the headline needs no histogram
+    """``config`` cut to ``within`` months, simulating only the regimes the headline needs."""
+    names = [r.name for r in config.regimes]
     if regime is not None:
-        if regime not in plain["regimes"]:
-            known = ", ".join(plain["regimes"])
+        if regime not in names:
+            known = ", ".join(names)
             raise SensitivityError(f"--regime {regime}: no such regime in the config ({known})")
-        plain["simulation"]["regimes"] = [regime]
-    else:
-        weighted = [name for name, r in plain["regimes"].items() if r.get("weight")]
-        if not weighted:
-            raise SensitivityError("the config's regimes carry no prior weight: name a --regime")
-        plain["simulation"]["regimes"] = weighted
-    return from_plain(plain, source=config.source)
+        return window(config, within, [regime])
+    weighted = [r.name for r in config.regimes if r.weight]
+    if not weighted:
+        raise SensitivityError("the config's regimes carry no prior weight: name a --regime")
+    return window(config, within, weighted)
 
 
 @dataclass
