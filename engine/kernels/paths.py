@@ -12,6 +12,7 @@ B = bins + 2 (under- and overflow).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -125,37 +126,49 @@ def set_parameters(p, uncertainty, theta):
     p[L.P_SPREAD0] = p[L.P_ALPHA] + p[L.P_BETA] * h
 
 
+class Inputs(NamedTuple):
+    """The schedule's read-only arrays (``Schedule.kernel_inputs`` but ``uncertainty``)."""
+
+    day_float: np.ndarray  # float64 (T, N_DAY_FLOAT)
+    day_int: np.ndarray  # int64 (T, N_DAY_INT)
+    cal_share: np.ndarray  # float64 (T, N_CAL)
+    days_in_month: np.ndarray  # int64 (M,)
+    params: np.ndarray  # float64 (N_PARAMS,)
+    regime_params: np.ndarray  # float64 (R, N_REGIME_PARAMS)
+    hist_grid: np.ndarray  # float64 (V, 2)
+    t_tables: np.ndarray  # float64 (2, 3, N + 1)
+
+
+class Counts(NamedTuple):
+    """The integer counts the kernel adds to (``Accumulators`` order; the first-joint-month
+    counts in place of the cumulative ones)."""
+
+    event_count: np.ndarray  # int64 (R, E, M)
+    event_days: np.ndarray  # int64 (R, E, M)
+    first_event_count: np.ndarray  # int64 (R, E, M)
+    joint_event_count: np.ndarray  # int64 (R, R, E, M)
+    joint_first_count: np.ndarray  # int64 (R, R, E, M)
+    hist: np.ndarray  # int64 (V, R, M, B)
+
+
+class Work(NamedTuple):
+    """Work arrays (``work_arrays``), zeros on entry."""
+
+    rs: np.ndarray  # float64 (R, N_REGIME_STATE)
+    rf: np.ndarray  # int64 (R, N_REGIME_FLAGS)
+    event_bits: np.ndarray  # int64 (2, R)
+    scratch: np.ndarray  # float64 (N_SCRATCH,)
+    near_hist: np.ndarray  # uint16, hist's shape
+    path_params: np.ndarray  # float64 (N_PARAMS,)
+    theta: np.ndarray  # float64 (N_PARAMS,)
+
+
 @jit(refcounted=False)
-def simulate_paths(
-    seeds,
-    day_float,
-    day_int,
-    cal_share,
-    days_in_month,
-    params,
-    regime_params,
-    hist_grid,
-    t_tables,
-    uncertainty,
-    event_count,
-    event_days,
-    first_event_count,
-    joint_event_count,
-    joint_first_count,
-    hist,
-    recording,
-    given,
-    rs,
-    rf,
-    event_bits,
-    scratch,
-    near_hist,
-    path_params,
-    theta,
-):
+def simulate_paths(seeds, inputs, uncertainty, counts, work, recording, given):
     """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
-    ``simulate_block``; in place of cumulative joint counts, ``joint_first_count`` counts the
-    month by which a pair of regimes has both had an event).
+    ``simulate_block``): ``inputs`` (``Inputs``) read, ``counts`` (``Counts``; in place of
+    cumulative joint counts, ``joint_first_count`` counts the month by which a pair of regimes
+    has both had an event) added to, ``work`` (``Work``) used.
 
     ``recording``: None, or the arrays (trace, shocks, path_draws, parameter_draws) to fill
     with every daily value, shock, per-path draw and drawn parameter (``trace_block``);
@@ -167,7 +180,7 @@ def simulate_paths(
     after its per-path uniforms and before its first day, shared by every regime; None (what
     the wrappers pass for K = 0): none, the same stream, and its branches compiled away.
 
-    Work arrays (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
+    ``work`` (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
     ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
     the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros), ``near_hist``
     (uint16, ``hist``'s shape, zeros): the histogram counts go there first, a quarter of the
@@ -179,6 +192,11 @@ def simulate_paths(
     Compiled without reference counting: it allocates nothing, and so the arrays it hands to
     inlined helpers cost no atomic increment (a full memory barrier) on every day.
     """
+    day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables = (
+        inputs
+    )
+    event_count, event_days, first_event_count, joint_event_count, joint_first_count, hist = counts
+    rs, rf, event_bits, scratch, near_hist, path_params, theta = work
     n_paths = seeds.shape[0]
     n_days = day_float.shape[0]
     n_regimes = regime_params.shape[0]
@@ -560,13 +578,15 @@ def _run(seeds, inputs_and_counts, recording, given):
     if inputs[UNCERTAINTY_INPUT].shape[0] == 0:
         inputs[UNCERTAINTY_INPUT] = None  # nothing drawn: the kernel compiles without it
     joint_first_count = np.zeros_like(joint_cumulative_count)
+    uncertainty = inputs.pop(UNCERTAINTY_INPUT)
+    counts = Counts(*inputs[len(Inputs._fields) :], joint_first_count, hist)
     simulate_paths(
         seeds,
-        *inputs,
-        joint_first_count,
-        hist,
+        Inputs(*inputs[: len(Inputs._fields)]),
+        uncertainty,
+        counts,
+        Work(*work_arrays(hist)),
         recording,
         given,
-        *work_arrays(hist),
     )
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)
