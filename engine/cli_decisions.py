@@ -190,17 +190,13 @@ def sweep_table(ds, event: str, within: int | None) -> str:
 
 def _required_pace(args: argparse.Namespace) -> int:
     from .charts import required_pace_chart
-    from .decisions.paces import parse_range, with_paces
-    from .decisions.required_pace import SearchError, required_pace
+    from .decisions.paces import parse_range
+    from .decisions.required_pace import check_search, required_pace
     from .io import write_cube
 
     config = _load(args)
     low, high = parse_range(args.range, "--range")
-    if not 0.0 < args.alpha < 1.0:
-        raise SearchError(f"--alpha {args.alpha:g}: must be between 0 and 1")
-    if args.tolerance <= 0:
-        raise SearchError(f"--tolerance {args.tolerance:g}: must be positive")
-    with_paces(config, [low], args.regime)  # an unknown --regime, before any path runs
+    check_search(config, args.alpha, args.tolerance, low, args.regime)
     _check_out(args, config, ("netcdf",))
     started = time.perf_counter()
     result = required_pace(

@@ -177,6 +177,18 @@ class RequiredPace:
         return ds
 
 
+def check_search(
+    config: Config, alpha: float, tolerance: float, low: float, regime: str | None
+) -> None:
+    """SearchError for an alpha outside (0, 1), a tolerance that is not a positive number of
+    $bn/month, or an unknown ``regime``: checked before any path runs."""
+    if not 0.0 < alpha < 1.0:
+        raise SearchError(f"--alpha {alpha:g}: must be between 0 and 1")
+    if not (math.isfinite(tolerance) and tolerance > 0):
+        raise SearchError(f"--tolerance {tolerance:g}: must be positive ($bn/month)")
+    with_paces(config, [low], regime)
+
+
 def required_pace(
     config: Config,
     event: str = "crisis",
@@ -201,11 +213,7 @@ def required_pace(
     """
     e = event_index(event)
     within = check_within(within, config.simulation.horizon_months)
-    if not 0.0 < alpha < 1.0:
-        raise SearchError(f"--alpha {alpha:g}: must be between 0 and 1")
-    if not (math.isfinite(tolerance) and tolerance > 0):
-        raise SearchError(f"--tolerance {tolerance:g}: must be a positive number of $bn/month")
-    with_paces(config, [low], regime)  # refuse an unknown regime before any path runs
+    check_search(config, alpha, tolerance, low, regime)
     steps = math.ceil(math.log2(max(2.0, (high - low) / tolerance)))
     with variants(config, paths, seed, expected=2 + 3 * steps, progress=progress, **backend) as run:
         odds = _Odds(run, window(config, within), regime, e, within)
