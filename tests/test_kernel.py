@@ -12,7 +12,7 @@ from numba import njit
 from engine.config import Regime, Uniform
 from engine.diagnostics import trace_paths
 from engine.kernels import layout as L
-from engine.kernels.paths import day_events
+from engine.kernels.day import day_events
 from engine.schedule import build_schedule
 from engine.testing.reference import simulate_reference
 

@@ -2,7 +2,7 @@
 
 Daily closes (Daily Treasury Statement) identify the daily AR(1) deviation and the four calendar
 effects; weekly levels (H.4.1 WDTGAL) identify the AR(1) only, mapped to its daily equivalent.
-The model fitted is the kernel's (``engine.kernels.paths``): TGA = anchor + calendar levels +
+The model fitted is the kernel's (``engine.kernels.day``): TGA = anchor + calendar levels +
 D, D_t = φ D_{t-1} + σ ν_t with ν unit-variance Student-t.
 """
 

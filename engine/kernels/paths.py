@@ -1,12 +1,13 @@
-"""The path kernel: one block of paths, every regime on the same shocks, monthly integer output.
+"""The path kernels: blocks of paths, every regime on the same shocks, monthly integer output.
 
-``simulate_paths`` is the kernel; its draws are in ``draws.py``, its monthly counting in
-``counts.py``. Daily values never leave it in a run (``simulate_block``);
-``trace_block`` also writes every daily value, shock, per-path draw and drawn parameter, for
-tests and diagnostics on a few paths; ``replay_block`` takes the draws as inputs instead of
-generating them. Each of the three compiles to its own machine code (its unused branches pruned).
-Array shapes: n paths, T business days, M months, R regimes, E events, V histograms,
-B = bins + 2 (under- and overflow).
+Three kernels loop over paths and days and call the one simulated day (``day.py``), each its
+own machine code: ``simulate_paths`` (a run: draws from each path's own stream, counts only),
+``trace_paths`` (the same draws, and every daily value, shock, per-path draw and drawn
+parameter written out, for tests and diagnostics on a few paths) and ``replay_paths`` (the
+draws given as inputs instead). The draws are in ``draws.py``, the monthly counting in
+``counts.py``. ``simulate_block``, ``trace_block`` and ``replay_block`` wrap them with fresh
+work arrays. Array shapes: n paths, T business days, M months, R regimes, E events,
+V histograms, B = bins + 2 (under- and overflow), K drawn parameters.
 """
 
 from __future__ import annotations
@@ -18,32 +19,19 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
-from .counts import NEAR_HIST_PATHS, add_and_clear, count_month, histogram_bin
+from .counts import NEAR_HIST_PATHS, add_and_clear
 from .curve import curve_shape
+from .day import (
+    N_REGIME_FLAGS,
+    N_REGIME_STATE,
+    DayWork,
+    limits_of,
+    simulate_day,
+    start_path,
+)
 from .draws import N_DAILY_NORMALS, draw_day, draw_parameters, path_values
 from .random import seed_state, uniform
 
-# Per-regime state of the kernel, a row per regime (its fields at fixed offsets from one base):
-# ``rs[r, RS_*]`` (float64 (R, N_REGIME_STATE)) and ``rf[r, RF_*]`` (int64 (R, N_REGIME_FLAGS)).
-(
-    RS_SOMA,
-    RS_NOISE,
-    RS_SPREAD_PREV,
-    RS_PACE,
-    RS_THEN_PACE,
-    RS_PURCHASES,
-    RS_ON_RRP,
-    RS_RESERVES,
-    RS_GAP,
-    RS_H,
-    RS_MONTH_SUM_SPREAD,
-    RS_MONTH_MIN_RESERVES,
-    RS_MONTH_MAX_SPREAD,
-    RS_MONTH_MAX_SRF,
-) = range(14)
-N_REGIME_STATE = 14
-RF_REACT_ON, RF_CRISIS_DAY, RF_EMERGENCY_LAST_MONTH, RF_SYSTEMIC_RUN, RF_SWITCH_DAY = range(5)
-N_REGIME_FLAGS = 5
 # Scratch vector (float64 (N_SCRATCH,)) offsets: calendar levels and amounts, the day's
 # normals, per-path draws and uniforms, month statistics.
 _SCRATCH_CAL_LEVEL = 0
@@ -53,62 +41,7 @@ _SCRATCH_DRAWS = _SCRATCH_NORMALS + N_DAILY_NORMALS
 _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
-JUMP_BOUND_MARGIN = 1e-9  # covers the rounding of 1 - 1/u (≈ 1e-15) in the jump pre-test
 UNCERTAINTY_INPUT = 8  # position of ``uncertainty`` in ``Schedule.kernel_inputs``
-
-
-@jit
-def debt_ceiling_weight(since, decline_days, resolution_days, rebuild_days):
-    """Share (0..1) of the way from the TGA anchor to the debt-ceiling floor, ``since`` business
-    days after the episode starts: down over ``decline_days``, held until resolution, rebuilt
-    linearly over ``rebuild_days``."""
-    if since < 0.0:
-        return 0.0
-    if since < resolution_days:
-        return min(1.0, (since + 1.0) / decline_days)
-    depth = min(1.0, resolution_days / decline_days)
-    rebuilt = (since - resolution_days + 1.0) / rebuild_days
-    return depth * (1.0 - rebuilt) if rebuilt < 1.0 else 0.0
-
-
-@jit(inline="always")
-def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run, month_end):
-    """Event tiers of one day as a bitmask (bit ``e`` for ``layout.EVENT_NAMES[e]``).
-
-    ``reserves`` and ``bank_assets`` in $bn; ``run`` counts the business days in a row, this one
-    included, with the spread at or above the systemic threshold.
-    """
-    bits = 0
-    if (
-        reserves < params[L.P_EV_SCARCE_RATIO] * bank_assets
-        or reserves < params[L.P_EV_SCARCE_RESERVES]
-    ):
-        bits |= 1 << L.E_SCARCE
-    if (
-        spread < params[L.P_EV_QUIET_BELOW]
-        and srf < params[L.P_EV_QUIET_SRF_BELOW]
-        and effr_minus_iorb <= params[L.P_EFFR_TOP]
-    ):
-        return bits  # a quiet day (the common case): below every spread and SRF threshold
-    tight = spread >= params[L.P_EV_TIGHT]
-    stress = spread >= params[L.P_EV_STRESS] or srf >= params[L.P_EV_STRESS_SRF]
-    if tight:
-        bits |= 1 << L.E_TIGHT
-        if not month_end:
-            bits |= 1 << L.E_TIGHT_XPE
-    if stress:
-        bits |= 1 << L.E_STRESS
-        if not month_end:
-            bits |= 1 << L.E_STRESS_XPE
-    if (
-        effr_minus_iorb > params[L.P_EFFR_TOP]
-        or spread >= params[L.P_EV_CRISIS]
-        or srf >= params[L.P_EV_CRISIS_SRF]
-    ):
-        bits |= 1 << L.E_CRISIS
-    if run >= params[L.P_EV_SYSTEMIC_DAYS]:
-        bits |= 1 << L.E_SYSTEMIC
-    return bits
 
 
 @jit(refcounted=False)
@@ -163,352 +96,187 @@ class Work(NamedTuple):
     theta: np.ndarray  # float64 (N_PARAMS,)
 
 
+class PathWork(NamedTuple):
+    """Views of the scratch vector a path's draws use, and its drawn parameters."""
+
+    uniforms: np.ndarray  # float64 (N_PATH_DRAWS,), the per-path uniforms
+    draws: np.ndarray  # float64 (N_PATH_DRAWS,), the per-path draws made of them
+    normals: np.ndarray  # float64 (N_DAILY_NORMALS,), a day's normals
+    theta: np.ndarray  # float64 (≥ K,), the drawn parameters, the config keys' units
+
+
+@jit(inline="always")
+def _prepare(inputs, work):
+    """(the kernel's parameters: ``inputs.params`` copied into ``work.path_params``, where a
+    path's drawn ones are set; the day's ``DayWork``; the path's ``PathWork``)."""
+    p = work.path_params
+    for i in range(inputs.params.shape[0]):
+        p[i] = inputs.params[i]
+    scratch = work.scratch
+    day_work = DayWork(
+        work.rs,
+        work.rf,
+        work.event_bits[0],
+        work.event_bits[1],
+        scratch[_SCRATCH_CAL_LEVEL : _SCRATCH_CAL_LEVEL + L.N_CAL],
+        scratch[_SCRATCH_CAL_AMOUNT : _SCRATCH_CAL_AMOUNT + L.N_CAL],
+        scratch[_SCRATCH_STATS : _SCRATCH_STATS + L.N_HISTS],
+        work.near_hist,
+    )
+    path_work = PathWork(
+        scratch[_SCRATCH_UNIFORMS : _SCRATCH_UNIFORMS + L.N_PATH_DRAWS],
+        scratch[_SCRATCH_DRAWS : _SCRATCH_DRAWS + L.N_PATH_DRAWS],
+        scratch[_SCRATCH_NORMALS : _SCRATCH_NORMALS + N_DAILY_NORMALS],
+        work.theta,
+    )
+    return p, day_work, path_work
+
+
+@jit(inline="always")
+def _stage_histograms(path, near_hist, hist):
+    """Move the staged uint16 histogram counts into ``hist`` every NEAR_HIST_PATHS paths,
+    before a bin could wrap."""
+    if path % NEAR_HIST_PATHS == 0 and path > 0:
+        add_and_clear(near_hist, hist)
+
+
+@jit(inline="always")
+def _draw_path(seeds, path, p, uncertainty, path_work):
+    """Path ``path``'s own draws, in a fixed order shared by every regime (common random
+    numbers): its N_PATH_DRAWS uniforms, then its K drawn parameters (set in ``p``). Returns
+    (its stream's state, its per-path draws ``path_work.draws``)."""
+    state = seed_state(seeds, path)
+    for i in range(L.N_PATH_DRAWS):
+        path_work.uniforms[i], state = uniform(state)
+    if uncertainty is not None:
+        state = draw_parameters(state, uncertainty, path_work.theta)
+        set_parameters(p, uncertainty, path_work.theta)
+    path_values(p, path_work.uniforms, path_work.draws)
+    return state, path_work.draws
+
+
 @jit(refcounted=False)
-def simulate_paths(seeds, inputs, uncertainty, counts, work, recording, given):
-    """Simulate ``seeds.shape[0]`` paths under every regime and add their monthly counts (see
-    ``simulate_block``): ``inputs`` (``Inputs``) read, ``counts`` (``Counts``; in place of
-    cumulative joint counts, ``joint_first_count`` counts the month by which a pair of regimes
-    has both had an event) added to, ``work`` (``Work``) used.
+def simulate_paths(seeds, inputs, uncertainty, counts, work):
+    """The run kernel: simulate ``seeds.shape[0]`` paths (``seeds`` uint64 (n, 4)) under every
+    regime and add their monthly counts.
 
-    ``recording``: None, or the arrays (trace, shocks, path_draws, parameter_draws) to fill
-    with every daily value, shock, per-path draw and drawn parameter (``trace_block``);
-    ``given``: None, or the draws (shocks, path_draws, parameter_draws) to use instead of
-    generating them (``replay_block``). A None argument compiles its branches away: a run's
-    kernel holds neither.
-
-    ``uncertainty`` (float64 (K, U_CHOL + K), ``layout.U_*``): the parameters each path draws,
-    after its per-path uniforms and before its first day, shared by every regime; None (what
-    the wrappers pass for K = 0): none, the same stream, and its branches compiled away.
-
-    ``work`` (``work_arrays``): per-regime state ``rs`` (float64 (R, N_REGIME_STATE)) and
-    ``rf`` (int64 (R, N_REGIME_FLAGS)), ``event_bits`` (int64 (2, R), zeros: the month's and
-    the path's event bitmasks), ``scratch`` (float64 (N_SCRATCH,), zeros), ``near_hist``
-    (uint16, ``hist``'s shape, zeros): the histogram counts go there first, a quarter of the
-    memory, so the bins in use stay in cache; they are added to ``hist`` every NEAR_HIST_PATHS
-    paths and at the end; ``path_params`` (float64 (N_PARAMS,)): the scalar parameters the
-    kernel reads, copied from ``params`` and overwritten per path with the drawn ones;
-    ``theta`` (float64 (N_PARAMS,), room for K): a path's drawn parameters.
+    ``inputs`` (``Inputs``) read; ``counts`` (``Counts``) added to (in place of cumulative
+    joint counts, ``joint_first_count`` counts the month by which a pair of regimes has both
+    had an event); ``work`` (``Work``, zeros) used. ``uncertainty`` (float64 (K, U_CHOL + K),
+    ``layout.U_*``): the parameters each path draws after its per-path uniforms, shared by
+    every regime; None (what the wrappers pass for K = 0): none, and its branches compiled
+    away.
 
     Compiled without reference counting: it allocates nothing, and so the arrays it hands to
     inlined helpers cost no atomic increment (a full memory barrier) on every day.
     """
-    day_float, day_int, cal_share, days_in_month, params, regime_params, hist_grid, t_tables = (
-        inputs
-    )
-    event_count, event_days, first_event_count, joint_event_count, joint_first_count, hist = counts
-    rs, rf, event_bits, scratch, near_hist, path_params, theta = work
-    n_paths = seeds.shape[0]
-    n_days = day_float.shape[0]
-    n_regimes = regime_params.shape[0]
-    n_bins = hist.shape[3] - 2
-    n_uncertain = 0 if uncertainty is None else uncertainty.shape[0]
-    for i in range(params.shape[0]):
-        path_params[i] = params[i]
-    p = path_params  # the kernel reads its parameters here alone (a path's drawn ones set in it)
-    # Thresholds read on every regime-day, held in locals: array loads cannot be hoisted past
-    # the kernel's stores.
-    ev_systemic = p[L.P_EV_SYSTEMIC]
-    ev_quiet_below = p[L.P_EV_QUIET_BELOW]
-    ev_quiet_srf_below = p[L.P_EV_QUIET_SRF_BELOW]
-    effr_top = p[L.P_EFFR_TOP]
-    ev_scarce_reserves = p[L.P_EV_SCARCE_RESERVES]
-    ev_scarce_ratio = p[L.P_EV_SCARCE_RATIO]
+    p, day_work, path_work = _prepare(inputs, work)
+    limits = limits_of(p)
     t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
-    family = int(p[L.P_CURVE_FAMILY])
+    for path in range(seeds.shape[0]):
+        _stage_histograms(path, work.near_hist, counts.hist)
+        state, draws = _draw_path(seeds, path, p, uncertainty, path_work)
+        constants, carry = start_path(p, draws, inputs.regime_params, day_work)
+        for t in range(inputs.day_float.shape[0]):
+            extras = inputs.day_int[t, L.DI_EXTRA_DRAWS]
+            shocks, state = draw_day(
+                state, p, extras, t_dfs, inputs.t_tables, day_work.cal_amount, path_work.normals
+            )
+            carry = simulate_day(
+                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None
+            )
+    add_and_clear(work.near_hist, counts.hist)
 
-    state = (np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0))  # seeded for each path
-    month_bits, ever_bits = event_bits[0], event_bits[1]
-    cal_level = scratch[_SCRATCH_CAL_LEVEL : _SCRATCH_CAL_LEVEL + L.N_CAL]
-    cal_amount = scratch[_SCRATCH_CAL_AMOUNT : _SCRATCH_CAL_AMOUNT + L.N_CAL]
-    normals = scratch[_SCRATCH_NORMALS : _SCRATCH_NORMALS + N_DAILY_NORMALS]
-    own_draws = scratch[_SCRATCH_DRAWS : _SCRATCH_DRAWS + L.N_PATH_DRAWS]
-    path_uniforms = scratch[_SCRATCH_UNIFORMS : _SCRATCH_UNIFORMS + L.N_PATH_DRAWS]
-    month_stats = scratch[_SCRATCH_STATS : _SCRATCH_STATS + L.N_HISTS]
-    recheck_day = -1  # the day after a regime's first crisis: its pace may change
 
-    for path in range(n_paths):
-        if path % NEAR_HIST_PATHS == 0 and path > 0:
-            add_and_clear(near_hist, hist)  # before a bin could wrap
-        if given is not None:
-            given_draws = given[1]
-            draws = given_draws[path % given_draws.shape[0]]
-            if uncertainty is not None:
-                given_theta = given[2]
-                given_row = given_theta[path % given_theta.shape[0]]
-                for i in range(n_uncertain):
-                    theta[i] = given_row[i]
-        else:
-            # Per-path draws, in a fixed order, shared by every regime (common random numbers).
-            state = seed_state(seeds, path)
-            for i in range(L.N_PATH_DRAWS):
-                path_uniforms[i], state = uniform(state)
-            if uncertainty is not None:
-                state = draw_parameters(state, uncertainty, theta)
-            draws = own_draws
-            path_values(p, path_uniforms, draws)
-            if recording is not None:
-                recorded_draws = recording[2]
-                for i in range(L.N_PATH_DRAWS):
-                    recorded_draws[path, i] = draws[i]
+@jit(refcounted=False)
+def trace_paths(seeds, inputs, uncertainty, counts, work, recording):
+    """``simulate_paths`` that also fills ``recording`` = (trace float64 (n, T, R, N_TRACE),
+    shocks float64 (n, T, N_SHOCKS), path_draws float64 (n, N_PATH_DRAWS), parameter_draws
+    float64 (n, K)) with every daily value, shared shock, per-path draw and drawn parameter."""
+    trace, shocks_out, draws_out, theta_out = recording
+    p, day_work, path_work = _prepare(inputs, work)
+    limits = limits_of(p)
+    t_dfs = (p[L.P_TGA_DF], p[L.P_NOISE_DF])
+    for path in range(seeds.shape[0]):
+        _stage_histograms(path, work.near_hist, counts.hist)
+        state, draws = _draw_path(seeds, path, p, uncertainty, path_work)
+        for i in range(L.N_PATH_DRAWS):
+            draws_out[path, i] = draws[i]
         if uncertainty is not None:
-            set_parameters(p, uncertainty, theta)
-            if recording is not None:
-                recorded_theta = recording[3]
-                for i in range(n_uncertain):
-                    recorded_theta[path, i] = theta[i]
-        noise_sd0 = p[L.P_NOISE_SD0]  # read once a path: they may be drawn
-        noise_sd1 = p[L.P_NOISE_SD1]
-        u_pace = draws[L.D_PACE_UNIFORM]
-        u_then = draws[L.D_THEN_UNIFORM]
-        currency_growth = draws[L.D_CURRENCY_GROWTH]
-        bank_growth = draws[L.D_BANK_GROWTH]
-        rrp_base = draws[L.D_RRP_BASE]
-        dc_active = draws[L.D_DC_ACTIVE] > 0.0
-        dc_floor = draws[L.D_DC_FLOOR]
-        dc_resolution = draws[L.D_DC_RESOLUTION]
-        dc_rebuild = draws[L.D_DC_REBUILD]
+            for i in range(uncertainty.shape[0]):
+                theta_out[path, i] = path_work.theta[i]
+        constants, carry = start_path(p, draws, inputs.regime_params, day_work)
+        for t in range(inputs.day_float.shape[0]):
+            extras = inputs.day_int[t, L.DI_EXTRA_DRAWS]
+            shocks, state = draw_day(
+                state, p, extras, t_dfs, inputs.t_tables, day_work.cal_amount, path_work.normals
+            )
+            carry = simulate_day(
+                t, shocks, carry, constants, limits, p, inputs, counts, day_work, trace[path, t]
+            )
+            _record_shocks(shocks, day_work.cal_amount, shocks_out[path, t])
+    add_and_clear(work.near_hist, counts.hist)
 
-        for r in range(n_regimes):
-            rp = regime_params[r]
-            rs[r, RS_PACE] = rp[L.RP_PACE_LO] + u_pace * (rp[L.RP_PACE_HI] - rp[L.RP_PACE_LO])
-            rs[r, RS_THEN_PACE] = rp[L.RP_THEN_LO] + u_then * (rp[L.RP_THEN_HI] - rp[L.RP_THEN_LO])
-            rf[r, RF_SWITCH_DAY] = int(rp[L.RP_SWITCH_DAY])
-            rs[r, RS_SOMA] = p[L.P_SOMA0]
-            rs[r, RS_NOISE] = 0.0
-            rs[r, RS_SPREAD_PREV] = p[L.P_SPREAD0]
-            rf[r, RF_REACT_ON] = False
-            rf[r, RF_CRISIS_DAY] = -1
-            rf[r, RF_EMERGENCY_LAST_MONTH] = -1
-            rf[r, RF_SYSTEMIC_RUN] = 0
-            month_bits[r] = 0
-            ever_bits[r] = 0
-            rs[r, RS_MONTH_SUM_SPREAD] = 0.0
-            rs[r, RS_MONTH_MIN_RESERVES] = np.inf
-            rs[r, RS_MONTH_MAX_SPREAD] = -np.inf
-            rs[r, RS_MONTH_MAX_SRF] = 0.0
-        for k in range(L.N_CAL):
-            cal_level[k] = 0.0
 
-        log_currency = math.log(p[L.P_CURRENCY0])
-        currency_drift = currency_growth / p[L.P_DAYS_PER_YEAR]
-        bank_factor = math.exp(bank_growth / p[L.P_DAYS_PER_YEAR])
-        bank_ex_reserves = p[L.P_BANK_EX_RESERVES0]
-        tga_dev = 0.0
-        other_dev = 0.0
+@jit(inline="always")
+def _record_shocks(shocks, cal_amount, out):
+    """Write a day's shocks (``draws.draw_day``'s tuple and the calendar amounts) into ``out``
+    (float64 (N_SHOCKS,), ``layout.S_*``)."""
+    eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = shocks
+    out[L.S_CURRENCY] = eps_currency
+    out[L.S_TGA] = nu_tga
+    out[L.S_ON_RRP] = eps_rrp
+    out[L.S_OTHER_LIAB] = eps_other
+    out[L.S_SPREAD_NOISE] = eta
+    out[L.S_JUMP_UNIFORM] = u_jump
+    out[L.S_STIGMA] = z_stigma
+    out[L.S_RRP_SPIKE] = z_spike
+    for k in range(L.N_CAL):
+        out[L.S_CAL_AMOUNT + k] = cal_amount[k]
 
-        for t in range(n_days):
-            month = day_int[t, L.DI_MONTH]
-            month_end = day_int[t, L.DI_MONTH_END] == 1
-            spike_kind = day_int[t, L.DI_RRP_SPIKE]
 
-            # Shared shocks of the day, always drawn in this order.
-            if given is not None:
-                given_shocks = given[0]
-                day_shocks = given_shocks[path % given_shocks.shape[0], t]
-                eps_currency = day_shocks[L.S_CURRENCY]
-                eps_rrp = day_shocks[L.S_ON_RRP]
-                eps_other = day_shocks[L.S_OTHER_LIAB]
-                z_stigma = day_shocks[L.S_STIGMA]
-                nu_tga = day_shocks[L.S_TGA]
-                eta = day_shocks[L.S_SPREAD_NOISE]
-                u_jump = day_shocks[L.S_JUMP_UNIFORM]
-                z_spike = day_shocks[L.S_RRP_SPIKE]
-                for k in range(L.N_CAL):
-                    cal_amount[k] = day_shocks[L.S_CAL_AMOUNT + k]
-            else:
-                shocks_of_day, state = draw_day(
-                    state, p, day_int[t, L.DI_EXTRA_DRAWS], t_dfs, t_tables, cal_amount, normals
-                )
-                eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = (
-                    shocks_of_day
-                )
-            rrp_spike = 0.0
-            if spike_kind == L.SPIKE_YEAR:
-                rrp_spike = math.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * z_spike)
-            elif spike_kind == L.SPIKE_QUARTER:
-                rrp_spike = math.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * z_spike)
+@jit(inline="always")
+def _given_shocks(row, cal_amount):
+    """A day's shocks read from ``row`` (float64 (N_SHOCKS,), ``layout.S_*``), in
+    ``draws.draw_day``'s order; the calendar amounts into ``cal_amount``."""
+    for k in range(L.N_CAL):
+        cal_amount[k] = row[L.S_CAL_AMOUNT + k]
+    return (
+        row[L.S_CURRENCY],
+        row[L.S_ON_RRP],
+        row[L.S_OTHER_LIAB],
+        row[L.S_STIGMA],
+        row[L.S_TGA],
+        row[L.S_SPREAD_NOISE],
+        row[L.S_JUMP_UNIFORM],
+        row[L.S_RRP_SPIKE],
+    )
 
-            # Factors shared by every regime.
-            log_currency += currency_drift + day_float[t, L.DF_CURRENCY_SEASONAL]
-            log_currency += p[L.P_CUR_LOG_SD] * eps_currency
-            currency = math.exp(log_currency)
-            tga_dev = p[L.P_TGA_AR] * tga_dev + p[L.P_TGA_SD] * nu_tga
-            calendar = 0.0
-            for k in range(L.N_CAL):
-                cal_level[k] = cal_level[k] * p[L.P_CAL_DECAY + k] + cal_share[t, k] * cal_amount[k]
-                calendar += cal_level[k]
-            anchor = day_float[t, L.DF_TGA_ANCHOR]
-            if dc_active:
-                w = debt_ceiling_weight(
-                    t - p[L.P_DC_START_DAY], p[L.P_DC_DECLINE_DAYS], dc_resolution, dc_rebuild
-                )
-                anchor = (1.0 - w) * anchor + w * dc_floor
-            tga = anchor + calendar + tga_dev
-            other_dev = p[L.P_OL_AR] * other_dev + p[L.P_OL_SD] * eps_other
-            other_liab = p[L.P_OTHER_LIAB0] + other_dev
-            bank_ex_reserves *= bank_factor
-            rrp_shared = max(0.0, rrp_base + p[L.P_RRP_SD] * eps_rrp) + rrp_spike
-            ceiling = -np.inf  # SRF rate + stigma; computed on the first day a regime needs it
-            gamma = day_float[t, L.DF_GAMMA]
-            reserves_base = p[L.P_OTHER_ASSETS] - currency - tga - other_liab
 
-            inv_days = 1.0 / days_in_month[month]
-
-            # A regime's pace changes only on a month's first day, a switch day and the day
-            # after its first crisis; it is recomputed (for every regime) on those days alone.
-            if day_int[t, L.DI_PACE_CHANGE] == 1 or t == recheck_day:
-                for r in range(n_regimes):
-                    monthly = rs[r, RS_THEN_PACE] if t >= rf[r, RF_SWITCH_DAY] else rs[r, RS_PACE]
-                    if rf[r, RF_REACT_ON]:
-                        monthly += regime_params[r, L.RP_REACT_ADD]
-                    if (
-                        rf[r, RF_CRISIS_DAY] >= 0
-                        and t > rf[r, RF_CRISIS_DAY]
-                        and month <= rf[r, RF_EMERGENCY_LAST_MONTH]
-                    ):
-                        monthly = max(monthly, regime_params[r, L.RP_EMERGENCY_PACE])
-                    rs[r, RS_PURCHASES] = monthly * inv_days
-
-            # Regimes in phases, so that their independent divisions and exps overlap.
-            jump_bound = -np.inf  # the largest log jump probability of today's regimes
-            for r in range(n_regimes):
-                rs[r, RS_SOMA] += rs[r, RS_PURCHASES]
-                rs[r, RS_ON_RRP] = rrp_shared
-                spread_prev = rs[r, RS_SPREAD_PREV]
-                if spread_prev < p[L.P_RRP_REFILL_BELOW]:  # rare: a branch keeps the CPU from
-                    # waiting on yesterday's spread every day
-                    rs[r, RS_ON_RRP] += p[L.P_RRP_REFILL] * (p[L.P_RRP_REFILL_BELOW] - spread_prev)
-                reserves = rs[r, RS_SOMA] + reserves_base - rs[r, RS_ON_RRP]
-                gap = reserves / (bank_ex_reserves + reserves) - p[L.P_X0]
-                rs[r, RS_RESERVES] = reserves
-                rs[r, RS_GAP] = gap
-                jump_bound = max(jump_bound, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
-            for r in range(n_regimes):
-                rs[r, RS_H] = curve_shape(family, p[L.P_LAMBDA], rs[r, RS_GAP])
-            # Jump test in logs: u < min(1, p0 exp(-λJ (x - x0))), one log shared by all regimes.
-            # As log u ≥ 1 - 1/u, on most days 1 - 1/u shows that no regime jumps; log u is
-            # then not needed, and 0 (above every log probability) stands in for it.
-            log_u_jump = 0.0
-            if 1.0 - 1.0 / u_jump < jump_bound + JUMP_BOUND_MARGIN:
-                log_u_jump = math.log(u_jump)
-
-            for r in range(n_regimes):
-                h = rs[r, RS_H]
-                noise = p[L.P_NOISE_AR] * rs[r, RS_NOISE] + (noise_sd0 + noise_sd1 * h) * eta
-                rs[r, RS_NOISE] = noise
-                latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise
-                log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * rs[r, RS_GAP])
-                if log_u_jump < log_jump_p:
-                    # u / p is uniform on (0, 1) given a jump: its log sets the exponential size.
-                    latent -= p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
-                spread = latent
-                srf = 0.0
-                if latent > p[L.P_SRF_RATE]:  # the stigma is positive: below the rate, no SRF
-                    if ceiling == -np.inf:
-                        ceiling = p[L.P_SRF_RATE] + math.exp(
-                            p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * z_stigma
-                        )
-                    if latent > ceiling:
-                        spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
-                        srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
-                effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * max(0.0, spread - p[L.P_EFFR_S0])
-                reported = rs[r, RS_RESERVES] + srf  # SRF repo adds to reserves for the day
-                bank_assets = bank_ex_reserves + reported
-
-                if spread >= ev_systemic:
-                    rf[r, RF_SYSTEMIC_RUN] += 1
-                else:
-                    rf[r, RF_SYSTEMIC_RUN] = 0
-                bits = 0
-                if (
-                    spread >= ev_quiet_below
-                    or srf >= ev_quiet_srf_below
-                    or effr > effr_top
-                    or reported < ev_scarce_reserves
-                    or reported < ev_scarce_ratio * bank_assets
-                ):
-                    run = rf[r, RF_SYSTEMIC_RUN]
-                    bits = day_events(p, spread, srf, effr, reported, bank_assets, run, month_end)
-                if bits != 0:
-                    month_bits[r] |= bits
-                    for e in range(L.N_EVENTS):
-                        if bits & (1 << e):
-                            event_days[r, e, month] += 1
-                    if (
-                        bits & (1 << L.E_CRISIS)
-                        and rf[r, RF_CRISIS_DAY] < 0
-                        and regime_params[r, L.RP_EMERGENCY_PACE] > 0.0
-                    ):
-                        rf[r, RF_CRISIS_DAY] = t
-                        recheck_day = t + 1
-                        rf[r, RF_EMERGENCY_LAST_MONTH] = month + int(
-                            regime_params[r, L.RP_EMERGENCY_MONTHS]
-                        )
-
-                rs[r, RS_SPREAD_PREV] = spread
-                rs[r, RS_MONTH_SUM_SPREAD] += spread
-                rs[r, RS_MONTH_MIN_RESERVES] = min(rs[r, RS_MONTH_MIN_RESERVES], reported)
-                rs[r, RS_MONTH_MAX_SPREAD] = max(rs[r, RS_MONTH_MAX_SPREAD], spread)
-                rs[r, RS_MONTH_MAX_SRF] = max(rs[r, RS_MONTH_MAX_SRF], srf)
-
-                if recording is not None:
-                    row = recording[0][path, t, r]
-                    row[L.T_SOMA] = rs[r, RS_SOMA]
-                    row[L.T_CURRENCY] = currency
-                    row[L.T_TGA] = tga
-                    row[L.T_ON_RRP] = rs[r, RS_ON_RRP]
-                    row[L.T_OTHER_LIAB] = other_liab
-                    row[L.T_SRF] = srf
-                    row[L.T_RESERVES] = reported
-                    row[L.T_BANK_ASSETS] = bank_assets
-                    row[L.T_RATIO] = reported / bank_assets
-                    row[L.T_SPREAD_LATENT] = latent
-                    row[L.T_SPREAD] = spread
-                    row[L.T_EFFR] = effr
-                    row[L.T_PURCHASES] = rs[r, RS_PURCHASES]
-                    row[L.T_EVENTS] = bits
-
-                if month_end:
-                    month_stats[L.H_RESERVES_EOM] = reported
-                    month_stats[L.H_RESERVES_MIN] = rs[r, RS_MONTH_MIN_RESERVES]
-                    month_stats[L.H_SPREAD_MAX] = rs[r, RS_MONTH_MAX_SPREAD]
-                    month_stats[L.H_SRF_MAX] = rs[r, RS_MONTH_MAX_SRF]
-                    month_stats[L.H_TGA_EOM] = tga
-                    for v in range(L.N_HISTS):
-                        b = histogram_bin(month_stats[v], hist_grid[v, 0], hist_grid[v, 1], n_bins)
-                        near_hist[v, r, month, b] += 1
-                    rf[r, RF_REACT_ON] = (
-                        rs[r, RS_MONTH_SUM_SPREAD] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
-                    )
-                    rs[r, RS_MONTH_SUM_SPREAD] = 0.0
-                    rs[r, RS_MONTH_MIN_RESERVES] = np.inf
-                    rs[r, RS_MONTH_MAX_SPREAD] = -np.inf
-                    rs[r, RS_MONTH_MAX_SRF] = 0.0
-
-            if recording is not None:
-                shock = recording[1][path, t]
-                shock[L.S_CURRENCY] = eps_currency
-                shock[L.S_TGA] = nu_tga
-                shock[L.S_ON_RRP] = eps_rrp
-                shock[L.S_OTHER_LIAB] = eps_other
-                shock[L.S_SPREAD_NOISE] = eta
-                shock[L.S_JUMP_UNIFORM] = u_jump
-                shock[L.S_STIGMA] = z_stigma
-                shock[L.S_RRP_SPIKE] = z_spike
-                for k in range(L.N_CAL):
-                    shock[L.S_CAL_AMOUNT + k] = cal_amount[k]
-
-            if month_end:
-                count_month(
-                    month,
-                    month_bits,
-                    ever_bits,
-                    event_count,
-                    first_event_count,
-                    joint_event_count,
-                    joint_first_count,
-                )
-    add_and_clear(near_hist, hist)
+@jit(refcounted=False)
+def replay_paths(given, inputs, uncertainty, counts, work):
+    """``simulate_paths`` on draws given instead of generated: ``given`` = (shocks float64
+    (., T, N_SHOCKS), path_draws float64 (n, N_PATH_DRAWS), parameter_draws float64 (., K));
+    path i uses row ``i % len`` of each. Runs n paths."""
+    shocks_in, draws_in, theta_in = given
+    p, day_work, path_work = _prepare(inputs, work)
+    limits = limits_of(p)
+    for path in range(draws_in.shape[0]):
+        _stage_histograms(path, work.near_hist, counts.hist)
+        draws = draws_in[path % draws_in.shape[0]]
+        if uncertainty is not None:
+            row = theta_in[path % theta_in.shape[0]]
+            for i in range(uncertainty.shape[0]):
+                path_work.theta[i] = row[i]
+            set_parameters(p, uncertainty, path_work.theta)
+        constants, carry = start_path(p, draws, inputs.regime_params, day_work)
+        path_shocks = shocks_in[path % shocks_in.shape[0]]
+        for t in range(inputs.day_float.shape[0]):
+            shocks = _given_shocks(path_shocks[t], day_work.cal_amount)
+            carry = simulate_day(
+                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None
+            )
+    add_and_clear(work.near_hist, counts.hist)
 
 
 def work_arrays(hist):
@@ -572,21 +340,21 @@ def replay_block(path_draws, shocks, *inputs_and_counts, parameter_draws=None):
 
 
 def _run(seeds, inputs_and_counts, recording, given):
-    """``simulate_paths`` with fresh work arrays; its first-joint-month counts are summed over
-    months into the cumulative joint counts."""
+    """The kernel for the mode (``trace_paths`` with ``recording``, ``replay_paths`` with
+    ``given``, else ``simulate_paths``) with fresh work arrays; its first-joint-month counts
+    are summed over months into the cumulative joint counts."""
     *inputs, joint_cumulative_count, hist = inputs_and_counts
-    if inputs[UNCERTAINTY_INPUT].shape[0] == 0:
-        inputs[UNCERTAINTY_INPUT] = None  # nothing drawn: the kernel compiles without it
-    joint_first_count = np.zeros_like(joint_cumulative_count)
     uncertainty = inputs.pop(UNCERTAINTY_INPUT)
+    if uncertainty.shape[0] == 0:
+        uncertainty = None  # nothing drawn: the kernel compiles without it
+    joint_first_count = np.zeros_like(joint_cumulative_count)
     counts = Counts(*inputs[len(Inputs._fields) :], joint_first_count, hist)
-    simulate_paths(
-        seeds,
-        Inputs(*inputs[: len(Inputs._fields)]),
-        uncertainty,
-        counts,
-        Work(*work_arrays(hist)),
-        recording,
-        given,
-    )
+    inputs = Inputs(*inputs[: len(Inputs._fields)])
+    work = Work(*work_arrays(hist))
+    if recording is not None:
+        trace_paths(seeds, inputs, uncertainty, counts, work, recording)
+    elif given is not None:
+        replay_paths(given, inputs, uncertainty, counts, work)
+    else:
+        simulate_paths(seeds, inputs, uncertainty, counts, work)
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)

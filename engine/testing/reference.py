@@ -19,7 +19,7 @@ from ..schedule import Schedule
 
 
 def debt_ceiling_weight(since, decline, resolution, rebuild):
-    """Vectorized ``kernels.paths.debt_ceiling_weight`` (see there)."""
+    """Vectorized ``kernels.day.debt_ceiling_weight`` (see there)."""
     since = np.asarray(since, dtype=float)
     falling = np.minimum(1.0, (since + 1.0) / decline)
     depth = np.minimum(1.0, resolution / decline)
