@@ -1,8 +1,10 @@
 """The single place that sets numba's options for the engine's kernels.
 
 Kernels release the GIL (dask threads run them side by side) and keep IEEE semantics
-(fastmath off). numba's on-disk cache is opt-in with ``RMP_RISK_NUMBA_CACHE=1``: it is known to
-crash when several processes compile at once on shared file systems. With
+(fastmath off). Compiled kernels are kept between runs in a per-user disk cache
+(``engine.kernel_cache``, attached to each dispatcher): by default only on a local disk and
+outside batch jobs, since numba's cache is known to crash when several processes compile at once
+on a shared file system; ``RMP_RISK_NUMBA_CACHE=0`` turns it off, ``=1`` on everywhere. With
 ``RMP_RISK_BARE_MATH=1`` (opt-in, with a warning: it changes every function numba compiles later
 in the process, not only the engine's), compiled code calls glibc's exp, log and pow without
 their errno wrappers (``bind_bare_math``): the same bits, about 6% faster kernels.
@@ -23,7 +25,9 @@ import llvmlite.binding
 import numba
 from numba.core.registry import cpu_target
 
-CACHE_ENV = "RMP_RISK_NUMBA_CACHE"
+from . import kernel_cache
+
+CACHE_ENV = kernel_cache.ENV
 BARE_MATH_ENV = "RMP_RISK_BARE_MATH"
 # The C math functions the kernels call (math.exp, math.log, float ** float).
 KERNEL_MATH_FUNCTIONS = ("exp", "log", "pow")
@@ -69,7 +73,8 @@ def _switched_on(name: str) -> bool:
 
 
 def cache_enabled() -> bool:
-    return _switched_on(CACHE_ENV)
+    """Whether kernels decorated now keep their compiled code on disk (``kernel_cache``)."""
+    return kernel_cache.policy().enabled
 
 
 def bare_math_enabled() -> bool:
@@ -91,8 +96,9 @@ def _bind_bare_math_if_asked() -> None:
 
 
 def jit(func=None, refcounted=True, **options):
-    """``numba.njit`` with the engine's defaults (nogil, no fastmath, opt-in cache), after
-    ``bind_bare_math`` where ``RMP_RISK_BARE_MATH`` asks for it.
+    """``numba.njit`` with the engine's defaults (nogil, no fastmath, the disk cache where
+    ``kernel_cache.policy`` allows it), after ``bind_bare_math`` where ``RMP_RISK_BARE_MATH``
+    asks for it.
 
     ``refcounted=False`` compiles without numba's reference counting (its ``_nrt`` switch):
     for kernels that allocate nothing. Each reference count change is an atomic instruction,
@@ -104,14 +110,18 @@ def jit(func=None, refcounted=True, **options):
         "nogil": True,
         "fastmath": False,
         "error_model": "numpy",
-        "cache": cache_enabled(),
         **options,
     }
     if not refcounted:
         settings["_nrt"] = False
-    if func is None:
-        return lambda f: numba.njit(**settings)(f)
-    return numba.njit(**settings)(func)
+    rule = kernel_cache.policy()
+
+    def decorate(f):
+        dispatcher = numba.njit(**settings)(f)
+        kernel_cache.attach(dispatcher, bare_math_enabled(), rule)
+        return dispatcher
+
+    return decorate if func is None else decorate(func)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ._version import __version__
+from .cli_cache import add_parser as add_cache_parser
 from .cli_decisions import add_parsers as add_decision_parsers
 from .cli_options import (
     UsageError,
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--event", default="crisis", help="event of the text table (crisis)")
     report.set_defaults(handler=_report)
+    add_cache_parser(sub)
     return parser
 
 
@@ -220,6 +222,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .cluster import ClusterError, JobsEnded
     from .config import load_config
     from .io import write_cube
     from .pipeline import simulate
@@ -262,11 +265,11 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         if zarr_out and args.out.exists():
-            raise _Interrupted(
-                f"the finished tasks are kept in {args.out}: "
-                "continue with the same command and --resume"
-            ) from None
+            raise _Interrupted(_kept(args.out)) from None
         raise
+    except JobsEnded as err:  # walltime, scancel: the batch queue ended the run's every job
+        kept = _kept(args.out) if zarr_out and args.out.exists() else "nothing was written"
+        raise ClusterError(f"{err}; {kept}") from None
     if not zarr_out:
         write_cube(ds, args.out)
     say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
@@ -276,6 +279,10 @@ def _run(args: argparse.Namespace) -> int:
         f"{shlex.quote(str(args.out.parent / 'report'))}"
     )
     return 0
+
+
+def _kept(store: Path) -> str:
+    return f"the finished tasks are kept in {store}: continue with the same command and --resume"
 
 
 def _bench(args: argparse.Namespace) -> int:

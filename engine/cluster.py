@@ -8,14 +8,17 @@ callback, or from ``distributed.as_completed`` on the tasks' futures. ``distribu
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import shutil
 import signal
+import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +45,28 @@ CONNECT_TIMEOUT = "10s"
 SUBMIT_TIMEOUT = 120  # seconds for the batch system to accept the jobs
 SUBMIT_POLL = 0.1  # seconds between looks at the submission
 TASK_RETRIES = 2  # a task that raises is tried again (tasks are pure); lost workers are separate
+WAIT_POLL = 0.1  # seconds between looks at the jobs while no task finishes
+STATUS_POLL = 5.0  # seconds between asks of the batch system (squeue) about the run's jobs
+STATUS_TIMEOUT = 30  # seconds one ask may take before it counts as no answer
+# SLURM job states after which a job runs nothing more (``squeue --states=all``); a job that
+# squeue no longer lists has ended too. Any other state (PENDING, RUNNING, ...) is a live job.
+SLURM_ENDED = frozenset(
+    {
+        "BOOT_FAIL",
+        "CANCELLED",
+        "COMPLETED",
+        "COMPLETING",
+        "DEADLINE",
+        "FAILED",
+        "NODE_FAIL",
+        "OUT_OF_MEMORY",
+        "PREEMPTED",
+        "REVOKED",
+        "SPECIAL_EXIT",
+        "STAGE_OUT",
+        "TIMEOUT",
+    }
+)
 JOBQUEUE_CLASSES = {
     "slurm": "SLURMCluster",
     "pbs": "PBSCluster",
@@ -57,6 +82,10 @@ class ClusterError(InputError):
     """Scheduler options or a cluster file that cannot be used."""
 
 
+class JobsEnded(ClusterError):
+    """Every batch job of a run ended (walltime, cancelled, failed) before the run did."""
+
+
 class LocalBackend:
     """dask's local scheduler: ``workers`` threads (``nogil`` kernels) or processes."""
 
@@ -68,7 +97,10 @@ class LocalBackend:
     def describe(self) -> dict[str, Any]:
         return {"workers": self.workers, "scheduler": self.kind}
 
-    def reduce(self, parts, index, on_done, with_results) -> Accumulators:
+    def status(self) -> str | None:
+        return None  # local workers are always there
+
+    def reduce(self, parts, index, on_done, with_results, on_wait=None) -> Accumulators:
         add = dask.delayed(add_accumulators, pure=True)
         add_into = dask.delayed(add_into_accumulators, pure=True)  # one scheduler, one process
         root = tree_sum(parts, add, self.workers, add_into)
@@ -97,12 +129,21 @@ class _TaskCallback(Callback):
 
 
 class DistributedBackend:
-    """A ``distributed.Client``: tasks are futures, the tree of additions runs on the workers."""
+    """A ``distributed.Client``: tasks are futures, the tree of additions runs on the workers.
+
+    ``jobs``, for a batch-queue cluster: the run's jobs, shown by ``status`` and watched while
+    no task finishes (a run whose every job has ended stops with ``JobsEnded``)."""
 
     in_process = False
 
-    def __init__(self, client: Client, label: str, expected_workers: int = 0):
-        self.client, self.label = client, label
+    def __init__(
+        self,
+        client: Client,
+        label: str,
+        expected_workers: int = 0,
+        jobs: JobWatch | None = None,
+    ):
+        self.client, self.label, self.jobs = client, label, jobs
         self.workers = max(1, self._threads() or expected_workers)
 
     def _threads(self) -> int:
@@ -111,7 +152,10 @@ class DistributedBackend:
     def describe(self) -> dict[str, Any]:
         return {"workers": self._threads(), "scheduler": self.label}
 
-    def reduce(self, parts, index, on_done, with_results) -> Accumulators:
+    def status(self) -> str | None:
+        return self.jobs.counts().text() if self.jobs is not None else None
+
+    def reduce(self, parts, index, on_done, with_results, on_wait=None) -> Accumulators:
         from distributed import as_completed
 
         client = self.client
@@ -123,13 +167,202 @@ class DistributedBackend:
         )
         finished = as_completed(futures, loop=client.loop, with_results=with_results)
         del futures  # a finished part is released once its sum no longer needs it
-        for item in finished:
-            future, result = item if with_results else (item, None)
-            if future.status == "error":
-                future.result()  # raises the task's exception
-            on_done(index[future.key], result)
-            del item, future, result
+        with _ctrl_c_as_flag() as interrupted:
+            while not finished.is_empty():
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                if not finished.has_ready():
+                    self._idle(on_wait, interrupted)
+                    continue
+                item = next(finished)
+                future, result = item if with_results else (item, None)
+                if future.status == "error":
+                    future.result()  # raises the task's exception
+                on_done(index[future.key], result)
+                del item, future, result
+            while not root.done():  # the last additions, on workers that may yet go away
+                self._idle(on_wait, interrupted)
         return root.result()
+
+    def _idle(self, on_wait: Callable[[], None] | None, interrupted: threading.Event) -> None:
+        """Nothing finished: KeyboardInterrupt after Ctrl-C, JobsEnded if no job is left;
+        else call ``on_wait`` (the progress bar) and wait a little."""
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        if self.jobs is not None:
+            self.jobs.check()
+        if on_wait is not None:
+            on_wait()
+        time.sleep(WAIT_POLL)
+
+
+@contextmanager
+def _ctrl_c_as_flag() -> Iterator[threading.Event]:
+    """Ctrl-C (SIGINT) sets the flag instead of raising wherever the main thread is: a
+    KeyboardInterrupt raised inside an object's ``__del__`` (distributed's futures run code
+    when released, at any point the garbage collector picks) is printed and lost, and the run
+    would wait on. The wait loop raises it instead. Left as is off the main thread or under
+    a handler other than Python's own."""
+    flag = threading.Event()
+    default = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if threading.current_thread() is not threading.main_thread() or not default:
+        yield flag
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@dataclass(frozen=True)
+class JobCounts:
+    """The jobs of a run by state: ``pending`` queued by the batch system (``reasons``: its
+    reasons, e.g. Priority, Resources), ``starting`` started but no worker connected yet,
+    ``running`` with a connected worker, ``ending`` its worker gone but the job not yet over
+    (or its worker restarting), ``ended``."""
+
+    pending: int = 0
+    starting: int = 0
+    running: int = 0
+    ending: int = 0
+    ended: int = 0
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def alive(self) -> int:
+        return self.pending + self.starting + self.running + self.ending
+
+    def text(self) -> str:
+        """E.g. ``jobs: 1 running, 2 pending (Priority)``; states with no job are left out,
+        except ``running``."""
+        parts = [f"{self.running} running"]
+        if self.starting:
+            parts.append(f"{self.starting} starting")
+        if self.pending:
+            why = f" ({', '.join(self.reasons)})" if self.reasons else ""
+            parts.append(f"{self.pending} pending{why}")
+        if self.ending:
+            parts.append(f"{self.ending} ending")
+        if self.ended:
+            parts.append(f"{self.ended} ended")
+        return "jobs: " + ", ".join(parts)
+
+
+QueueStates = dict[str, tuple[str, str]]  # job id -> (state, reason), as the batch system says
+
+
+class JobWatch:
+    """The batch jobs of a dask-jobqueue cluster, from what its scheduler sees (a job whose
+    worker connected is running; one dask gave up on, after its worker left, has ended) and,
+    for SLURM, from ``squeue`` (queued or started, with the reason; ended, with the state)."""
+
+    def __init__(
+        self,
+        cluster: JobQueueCluster,
+        where: str,
+        queue: Callable[[], QueueStates | None] | None = None,
+    ):
+        self.cluster, self.where, self.queue = cluster, where, queue
+        self.job_ids = {name: str(job.job_id) for name, job in cluster.workers.items()}
+        self.states: QueueStates | None = None  # the last answer (None: none yet)
+        self.seen: set[str] = set()  # jobs whose worker has connected at some point
+        self.next_ask = 0.0
+
+    def counts(self) -> JobCounts:
+        self._ask()
+        connected = self._connected()
+        self.seen |= connected
+        tally = dict.fromkeys(("pending", "starting", "running", "ending", "ended"), 0)
+        reasons: list[str] = []
+        for name, job_id in self.job_ids.items():
+            state, reason = self._state(name, job_id, connected)
+            tally[state] += 1
+            if reason and reason not in reasons:
+                reasons.append(reason)
+        return JobCounts(**tally, reasons=tuple(reasons))
+
+    def check(self) -> None:
+        """JobsEnded if no job of the run is left to run its tasks."""
+        if self.counts().alive == 0:
+            raise JobsEnded(f"{self.where}: every job ended before the run did ({self._ends()})")
+
+    def _state(self, name: str, job_id: str, connected: set[str]) -> tuple[str, str]:
+        if name in connected:
+            return "running", ""
+        if name not in self.cluster.workers:  # dask gave it up: its worker left for good
+            return "ended", ""
+        if self.states is None:  # no batch system's view: what the scheduler saw
+            return ("ending" if name in self.seen else "pending"), ""
+        state, reason = self.states.get(job_id, ("", ""))
+        if not state or state in SLURM_ENDED:  # no longer listed, or finished
+            return "ended", ""
+        if state == "PENDING":
+            return "pending", reason if reason != "None" else ""
+        return ("ending" if name in self.seen else "starting"), ""
+
+    def _connected(self) -> set[str]:
+        """Names of the jobs with a connected worker (a job's workers are named after it,
+        ``NAME`` or ``NAME-i`` for several processes per job)."""
+        workers = list(self.cluster.scheduler_info["workers"].values())  # one step: the event
+        names = {str(info.get("name")) for info in workers}  # loop's thread may change it
+        return {
+            job
+            for job in self.job_ids
+            if job in names or any(w.startswith(f"{job}-") for w in names)
+        }
+
+    def _ask(self) -> None:
+        """Ask the batch system about the jobs, at most every STATUS_POLL seconds; an ask that
+        fails keeps the last answer."""
+        if self.queue is None or time.monotonic() < self.next_ask:
+            return
+        self.next_ask = time.monotonic() + STATUS_POLL
+        states = self.queue()
+        if states is not None:
+            self.states = states
+
+    def _ends(self) -> str:
+        """How the jobs ended, e.g. ``job 12 TIMEOUT, job 13 CANCELLED`` (``ended`` where the
+        batch system does not say)."""
+        known = self.states or {}
+
+        def how(job_id: str) -> str:
+            state = known.get(job_id, ("", ""))[0]
+            return state if state in SLURM_ENDED else "ended"
+
+        return ", ".join(f"job {job_id} {how(job_id)}" for job_id in self.job_ids.values())
+
+
+def slurm_queue() -> QueueStates | None:
+    """This user's SLURM jobs as ``squeue`` lists them, ended ones included (None if squeue
+    does not answer)."""
+    command = ["squeue", "--noheader", "--states=all", "-u", _user(), "-o", "%i|%T|%r"]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=STATUS_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    states: QueueStates = {}
+    for line in done.stdout.splitlines():
+        job_id, _, rest = line.strip().partition("|")
+        state, _, reason = rest.partition("|")
+        states[job_id] = (state, reason)
+    return states
+
+
+def _user() -> str:
+    """This user's name, or uid where the system knows no name for it."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid())
+
+
+QUEUES = {"slurm": slurm_queue}  # batch systems whose queue the engine asks about its jobs
 
 
 @contextmanager
@@ -195,10 +428,11 @@ def connect(address: str) -> Client:
         raise ClusterError(f"cannot connect to a dask scheduler at {address}: {err}") from None
 
 
-def load_cluster_file(path: Path) -> tuple[str, dict[str, Any]]:
+def load_cluster_file(path: str | Path) -> tuple[str, dict[str, Any]]:
     """(kind, options) of a cluster file: ``jobqueue: {<kind>: {option: value, ...}}``."""
     import yaml
 
+    path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as err:
@@ -232,18 +466,37 @@ def _import_dask_jobqueue():
     return dask_jobqueue
 
 
-def jobqueue_cluster(path: Path) -> JobQueueCluster:
+# First line of every job's prologue: a batch job's workers compile the kernels rather than share
+# a disk cache (often on a shared file system) unless the user's environment or a later prologue
+# line says otherwise (``engine.kernel_cache``; written out here so as not to import numba).
+WORKER_CACHE_DEFAULT = 'export RMP_RISK_NUMBA_CACHE="${RMP_RISK_NUMBA_CACHE:-0}"'
+
+
+def jobqueue_cluster(path: str | Path) -> JobQueueCluster:
     """The dask-jobqueue cluster a cluster file describes (its scheduler starts here; no job is
     submitted until it is scaled)."""
     dask_jobqueue = _import_dask_jobqueue()
+    path = Path(path)
 
     kind, options = load_cluster_file(path)
     cls = getattr(dask_jobqueue, JOBQUEUE_CLASSES[kind])
+    prologue = [WORKER_CACHE_DEFAULT, *(options.get("job_script_prologue") or [])]
+    options = {**options, "job_script_prologue": prologue}
     try:
         return cls(**options)
     except (TypeError, ValueError) as err:
         message = str(err).splitlines()[0]
         raise ClusterError(f"{path}: jobqueue.{kind}: {message}") from None
+
+
+def job_script(path: str | Path) -> str:
+    """The job script a cluster file makes each job run (the scheduler's address in it is that
+    of a scheduler started for the occasion, and closed)."""
+    cluster = jobqueue_cluster(path)
+    try:
+        return cluster.job_script()
+    finally:
+        cluster.close()
 
 
 @contextmanager
@@ -262,12 +515,17 @@ def _jobqueue_backend(path: Path, jobs: int) -> Iterator[Backend]:
         with _quiet_event_loop_errors():
             cluster.scale(jobs=jobs)
             _submitted(cluster, path, kind)
+        watch = JobWatch(cluster, f"{path}: jobqueue.{kind}", QUEUES.get(kind))
         client = Client(cluster, set_as_default=False)
+        scheduler_log = logging.getLogger("distributed.scheduler")
+        scheduler_log.addFilter(_drop_lost_results)
         try:
             label = f"{kind} (dask-jobqueue, {jobs} jobs) {cluster.scheduler_address}"
-            yield DistributedBackend(client, label, jobs * int(options.get("cores") or 1))
+            threads = jobs * int(options.get("cores") or 1)
+            yield DistributedBackend(client, label, threads, watch)
         finally:
             client.close()
+            scheduler_log.removeFilter(_drop_lost_results)
     finally:
         cluster.close()
 
@@ -287,8 +545,7 @@ def _submitted(cluster: JobQueueCluster, path: Path, kind: str) -> None:
     try:
         cluster.sync(_start, failed[0])
     except Exception as err:
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        message = lines[-1] if lines else type(err).__name__
+        message = _submit_message(err)
         from distributed.core import Status
 
         for name, job in list(cluster.workers.items()):  # never submitted: nothing to cancel
@@ -299,8 +556,27 @@ def _submitted(cluster: JobQueueCluster, path: Path, kind: str) -> None:
         raise ClusterError(f"{path}: jobqueue.{kind}: job submission failed: {message}") from None
 
 
+def _submit_message(err: Exception) -> str:
+    """The batch system's own words from a failed submission, on one line: the lines of the
+    submit command's stderr (dask-jobqueue's RuntimeError quotes it after ``stderr:``), else
+    the error's last line."""
+    text = str(err)
+    _, marker, stderr = text.rpartition("\nstderr:\n")
+    lines = [line.strip() for line in (stderr if marker else text).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    return "; ".join(lines) if marker else lines[-1]
+
+
 async def _start(job) -> None:
     await job  # a job not yet submitted submits itself when awaited
+
+
+def _drop_lost_results(record: logging.LogRecord) -> bool:
+    """A filter of the scheduler's log: its error for results that left with a job's worker
+    is dropped (they are computed again, tasks being pure; the progress bar shows the job
+    ending), every other record kept."""
+    return record.msg != "Couldn't gather keys: %s"
 
 
 @contextmanager

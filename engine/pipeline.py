@@ -141,7 +141,7 @@ def _run(
     else:
         todo = [int(i) for i in (~run_store.done).nonzero()[0]]
         before = copy.deepcopy(run_store.total)
-    bar = Progress(plan.n_paths, done=before.n_paths) if progress else None
+    bar = Progress(plan.n_paths, done=before.n_paths, status=backend.status) if progress else None
     recorder = Recorder(run_store) if run_store is not None else None
 
     def on_done(task: int, result: Accumulators | None) -> None:
@@ -150,8 +150,11 @@ def _run(
         if bar is not None:
             bar.advance(plan.paths(task))
 
+    on_wait = bar.draw if bar is not None else None  # keeps the bar (and the jobs) up to date
     with bar or nullcontext(), recorder or nullcontext():
-        total = run_plan(backend, schedule, seed, plan, todo, on_done, recorder is not None)
+        total = run_plan(
+            backend, schedule, seed, plan, todo, on_done, recorder is not None, on_wait=on_wait
+        )
     if run_store is None:
         return total
     if not run_store.total.equals(before + total):

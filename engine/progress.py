@@ -1,13 +1,16 @@
 """A progress bar with an ETA, fed by finished tasks whatever scheduler runs them.
 
 Backends report each finished task (``engine.cluster``: a local-scheduler callback, or
-``distributed.as_completed`` on the futures); the run passes the task's paths to ``advance``.
+``distributed.as_completed`` on the futures); the run passes the task's paths to ``advance``,
+and redraws while nothing finishes (``draw``), so that the state of a batch queue's jobs
+(e.g. ``jobs: 0 running, 2 pending (Priority)``) shows why nothing moves.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 BAR_WIDTH = 30
@@ -23,12 +26,23 @@ class Progress:
         Paths of the whole run.
     done : int
         Paths already done before this session (a resumed run); they do not count in the rate.
+    status : callable, optional
+        Returns what the workers are doing (e.g. a batch queue's jobs), drawn after the ETA;
+        None or "" draws nothing.
     """
 
-    def __init__(self, n_paths: int, done: int = 0, stream: TextIO | None = None):
+    def __init__(
+        self,
+        n_paths: int,
+        done: int = 0,
+        stream: TextIO | None = None,
+        status: Callable[[], str | None] | None = None,
+    ):
         self.n_paths, self.done, self.resumed = n_paths, done, done
         self.stream = stream or sys.stderr
+        self.status = status
         self.started = self.last_drawn = 0.0
+        self.width = 0  # characters of the last line drawn, blanked when a shorter one follows
 
     def __enter__(self) -> Progress:
         self.started = time.perf_counter()
@@ -57,8 +71,13 @@ class Progress:
         filled = round(share * BAR_WIDTH)
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         eta_text = f"ETA {eta:5.0f}s" if eta == eta else "ETA     ?"
-        self.stream.write(
-            f"\r[{bar}] {share:6.1%}  {self.done:,}/{self.n_paths:,} paths  "
+        line = (
+            f"[{bar}] {share:6.1%}  {self.done:,}/{self.n_paths:,} paths  "
             f"{rate:,.0f} paths/s  {elapsed:5.1f}s  {eta_text}"
         )
+        status = self.status() if self.status is not None else None
+        if status:
+            line += f"  {status}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.width = len(line)
         self.stream.flush()

@@ -41,12 +41,17 @@ class Backend(Protocol):
 
     def describe(self) -> dict[str, Any]: ...
 
+    def status(self) -> str | None:
+        """What the workers are doing, when it is worth showing (e.g. batch jobs pending)."""
+        ...
+
     def reduce(
         self,
         parts: Sequence[Delayed],
         index: Mapping[str, int],
         on_done: OnDone,
         with_results: bool,
+        on_wait: Callable[[], None] | None = None,
     ) -> Accumulators: ...
 
 
@@ -180,12 +185,14 @@ def run_plan(
     on_done: OnDone | None = None,
     with_results: bool = False,
     task: Callable[..., Any] | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> Accumulators:
     """Simulate ``tasks`` of ``plan`` (default: all) on ``backend``; return their sum.
 
     ``on_done(task, result)`` is called in this thread as each task finishes (``result`` is its
-    accumulators when ``with_results``, else None). ``task``: what a task computes, called as
-    ``simulate_blocks`` is (the default); its results must add with ``+`` and ``+=``.
+    accumulators when ``with_results``, else None); ``on_wait()`` now and then while none does
+    (a distributed backend). ``task``: what a task computes, called as ``simulate_blocks`` is
+    (the default); its results must add with ``+`` and ``+=``.
     """
     import dask
 
@@ -204,7 +211,7 @@ def run_plan(
         for i in tasks
     }
     index = dict(zip(parts, tasks, strict=True))
-    return backend.reduce(list(parts.values()), index, on_done or _ignore, with_results)
+    return backend.reduce(list(parts.values()), index, on_done or _ignore, with_results, on_wait)
 
 
 def _ignore(task: int, result: Accumulators | None) -> None:

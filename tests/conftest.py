@@ -20,7 +20,10 @@ MODEL_CONFIG = ROOT / "configs" / "judgement.toml"
 SHIPPED_DEFAULT = ROOT / "configs" / "default.toml"  # calibrated: `rmp-risk calibrate`
 RUN_ATTRS = ("history", "metadata_sha256")  # and computed_*: how a cube was computed, written
 
-os.environ.pop(CACHE_ENV, None)  # no numba disk cache here nor in the processes tests start
+# No numba disk cache here nor in the processes tests start (dask workers, the command line):
+# every process compiles, as a user's first run does, and nothing is written to the user's
+# cache. The cache's own tests turn it on in a temporary folder, in their own subprocesses.
+os.environ[CACHE_ENV] = "0"
 
 
 @pytest.fixture(scope="session")

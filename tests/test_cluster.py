@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from engine.cli import main
-from engine.cluster import ClusterError, jobqueue_cluster
+from engine.cluster import WORKER_CACHE_DEFAULT, ClusterError, job_script, jobqueue_cluster
 from engine.config import load_config
 from engine.io import open_cube
 from engine.pipeline import simulate
@@ -44,14 +44,23 @@ exit 0
     ],
 )
 def test_shipped_cluster_files_give_job_scripts(name, expected):
-    cluster = jobqueue_cluster(CLUSTER_FILES / f"{name}.yaml")
-    try:
-        script = cluster.job_script()
-    finally:
-        cluster.close()
+    script = job_script(str(CLUSTER_FILES / f"{name}.yaml"))  # docs/cluster.md's way
     for line in expected:
         assert line in script.splitlines(), script
     assert "distributed.cli.dask_worker tcp://" in script and "--nthreads 16" in script
+    lines = script.splitlines()
+    worker = next(i for i, line in enumerate(lines) if "dask_worker" in line)
+    # workers compile rather than share the kernel cache, unless the environment says otherwise
+    assert WORKER_CACHE_DEFAULT in lines[:worker]
+
+
+def test_a_users_prologue_runs_after_the_cache_default(tmp_path):
+    cluster = tmp_path / "c.yaml"
+    options = yaml.safe_load((CLUSTER_FILES / "slurm.yaml").read_text())
+    options["jobqueue"]["slurm"]["job_script_prologue"] = ["export RMP_RISK_NUMBA_CACHE=1"]
+    cluster.write_text(yaml.safe_dump(options))
+    lines = job_script(cluster).splitlines()
+    assert lines.index(WORKER_CACHE_DEFAULT) < lines.index("export RMP_RISK_NUMBA_CACHE=1")
 
 
 @pytest.mark.parametrize(

@@ -38,14 +38,22 @@ class Variants:
 
     def __init__(self, backend: Backend, paths: int, seed: int, expected: int, progress: bool):
         self.backend, self.paths, self.seed = backend, paths, seed
-        self.bar = Progress(paths * max(1, expected)) if progress else None
+        self.bar = Progress(paths * max(1, expected), status=backend.status) if progress else None
+        self.on_wait = self.bar.draw if self.bar is not None else None  # e.g. jobs still queued
 
     def accumulators(self, config: Config) -> Accumulators:
         """The counts of ``config`` over the shared paths."""
         config = config.with_overrides(paths=self.paths, seed=self.seed)
         schedule = build_schedule(config)
         plan = plan_tasks(self.paths, config.simulation.block_size, self.backend.workers)
-        acc = run_plan(self.backend, schedule, self.seed, plan, on_done=self._on_done(plan))
+        acc = run_plan(
+            self.backend,
+            schedule,
+            self.seed,
+            plan,
+            on_done=self._on_done(plan),
+            on_wait=self.on_wait,
+        )
         if acc.n_paths != self.paths:
             raise RuntimeError(f"the tasks hold {acc.n_paths} paths, not {self.paths}")
         return acc
@@ -58,7 +66,13 @@ class Variants:
         plan = plan_tasks(self.paths, config.simulation.block_size, self.backend.workers)
         task = partial(batch_counts, event=event, within=within, batch_paths=BATCH_PATHS)
         counts = run_plan(
-            self.backend, schedule, self.seed, plan, on_done=self._on_done(plan), task=task
+            self.backend,
+            schedule,
+            self.seed,
+            plan,
+            on_done=self._on_done(plan),
+            task=task,
+            on_wait=self.on_wait,
         )
         counts = counts.in_path_order()
         if int(counts.sizes.sum()) != self.paths:
