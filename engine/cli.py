@@ -222,8 +222,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .cluster import ClusterError, JobsEnded
     from .config import load_config
+    from .errors import ClusterError, JobsEnded
     from .io import write_cube
     from .pipeline import simulate
     from .report import headline_table
