@@ -155,6 +155,16 @@ def _draw_path(seeds, path, p, uncertainty, path_work):
     return state, path_work.draws
 
 
+@jit(inline="always")
+def _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work):
+    """(day ``t``'s shared shocks from the path's stream, ``draws.draw_day``'s tuple, with the
+    calendar amounts in ``day_work.cal_amount``; the state)."""
+    extras = inputs.day_int[t, L.DI_EXTRA_DRAWS]
+    return draw_day(
+        state, p, extras, t_dfs, inputs.t_tables, day_work.cal_amount, path_work.normals
+    )
+
+
 @jit(refcounted=False)
 def simulate_paths(seeds, inputs, uncertainty, counts, work):
     """The run kernel: simulate ``seeds.shape[0]`` paths (``seeds`` uint64 (n, 4)) under every
@@ -178,10 +188,7 @@ def simulate_paths(seeds, inputs, uncertainty, counts, work):
         state, draws = _draw_path(seeds, path, p, uncertainty, path_work)
         constants, carry = start_path(p, draws, inputs.regime_params, day_work)
         for t in range(inputs.day_float.shape[0]):
-            extras = inputs.day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(
-                state, p, extras, t_dfs, inputs.t_tables, day_work.cal_amount, path_work.normals
-            )
+            shocks, state = _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work)
             carry = simulate_day(
                 t, shocks, carry, constants, limits, p, inputs, counts, day_work, None
             )
@@ -207,10 +214,7 @@ def trace_paths(seeds, inputs, uncertainty, counts, work, recording):
                 theta_out[path, i] = path_work.theta[i]
         constants, carry = start_path(p, draws, inputs.regime_params, day_work)
         for t in range(inputs.day_float.shape[0]):
-            extras = inputs.day_int[t, L.DI_EXTRA_DRAWS]
-            shocks, state = draw_day(
-                state, p, extras, t_dfs, inputs.t_tables, day_work.cal_amount, path_work.normals
-            )
+            shocks, state = _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work)
             carry = simulate_day(
                 t, shocks, carry, constants, limits, p, inputs, counts, day_work, trace[path, t]
             )
