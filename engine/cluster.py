@@ -128,15 +128,15 @@ class DistributedBackend:
         from distributed import as_completed
 
         client = self.client
-        futures = client.compute(list(parts), retries=TASK_RETRIES)
-        root = tree_sum(
-            futures,
-            lambda a, b: client.submit(add_accumulators, a, b, retries=TASK_RETRIES),
-            self.workers,
-        )
-        finished = as_completed(futures, loop=client.loop, with_results=with_results)
-        del futures  # a finished part is released once its sum no longer needs it
-        with _ctrl_c_as_flag() as interrupted:
+        with _ctrl_c_as_flag() as interrupted:  # from the first submission on
+            futures = client.compute(list(parts), retries=TASK_RETRIES)
+            root = tree_sum(
+                futures,
+                lambda a, b: client.submit(add_accumulators, a, b, retries=TASK_RETRIES),
+                self.workers,
+            )
+            finished = as_completed(futures, loop=client.loop, with_results=with_results)
+            del futures  # a finished part is released once its sum no longer needs it
             while not finished.is_empty():
                 if interrupted.is_set():
                     raise KeyboardInterrupt
