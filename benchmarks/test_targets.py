@@ -3,7 +3,8 @@ suite: ``pytest benchmarks --benchmark-enable -s -k targets`` prints each figure
 to the target (``-k memory`` etc. for one). Nothing here asserts a time.
 
 Sizes (environment): RMP_RISK_BENCH_MEMORY_SMALL / _LARGE (default 100,000 and 10,000,000
-paths), RMP_RISK_BENCH_DASK_PATHS (1,000,000), RMP_RISK_BENCH_PACE_PATHS (100,000).
+paths), RMP_RISK_BENCH_DASK_PATHS (1,000,000), RMP_RISK_BENCH_PACE_PATHS (100,000),
+RMP_RISK_BENCH_RARE_PATHS (100,000).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from .bench_dask_overhead import TARGET as DASK_TARGET
 from .bench_dask_overhead import machine, overhead_seconds
 from .bench_memory import TARGET as MEMORY_TARGET
 from .bench_memory import peak_rss
+from .bench_rare_events import TARGET as RARE_TARGET
+from .bench_rare_events import efficiency
 from .bench_required_pace import TARGET_SECONDS as PACE_TARGET
 from .bench_required_pace import required_pace_seconds
 
@@ -98,4 +101,18 @@ def test_targets_required_pace(benchmark, capsys):
         ratio=ratio,
         target=PACE_TARGET,
         paces=evaluated,
+    )
+
+
+def test_targets_rare_events(benchmark, capsys):
+    paths = _size("RMP_RISK_BENCH_RARE_PATHS", 100_000)
+    result = benchmark.pedantic(efficiency, args=(paths,), rounds=1)
+    ratio = result.worst
+    _report(
+        capsys,
+        benchmark,
+        f"{result.table()}\nsmallest ratio {ratio:.2f} (target >= {RARE_TARGET:g}): "
+        f"{_verdict(RARE_TARGET / ratio)}",
+        ratio=ratio,
+        target=RARE_TARGET,
     )

@@ -23,6 +23,13 @@ class Accumulators:
         Paths with the event in the month (by the end of the month) under both regimes.
     hist : int64 (V, R, M, B)
         Fixed-bin histograms of the monthly statistics in ``layout.HIST_NAMES``.
+    hazard_sums : int64 (2, R', M, N_LIMBS)
+        The conditional estimator's per-path estimates of its tier (in the month, by its end)
+        summed over paths, as fixed-point limbs (``kernels.fixed``); R' = R when it is on, else 0.
+    hazard_cross : int64 (2, R', R', M, N_LIMBS)
+        Their products between regimes r ≤ q summed over paths (zero below the diagonal).
+    hazard_hits : int64 (2, R', R', M, N_LIMBS)
+        Regime r's estimates summed over the paths on which regime q had the tier.
     """
 
     n_paths: int
@@ -32,11 +39,18 @@ class Accumulators:
     joint_event_count: np.ndarray
     joint_cumulative_count: np.ndarray
     hist: np.ndarray
+    hazard_sums: np.ndarray
+    hazard_cross: np.ndarray
+    hazard_hits: np.ndarray
 
     @classmethod
-    def zeros(cls, n_regimes: int, n_months: int, n_bins: int) -> Accumulators:
+    def zeros(
+        cls, n_regimes: int, n_months: int, n_bins: int, conditional: bool = False
+    ) -> Accumulators:
         rem = (n_regimes, L.N_EVENTS, n_months)
         joint = (n_regimes, n_regimes, L.N_EVENTS, n_months)
+        hazard_regimes = n_regimes if conditional else 0
+        pairs = (2, hazard_regimes, hazard_regimes, n_months, L.N_LIMBS)
         return cls(
             n_paths=0,
             event_count=np.zeros(rem, np.int64),
@@ -45,7 +59,15 @@ class Accumulators:
             joint_event_count=np.zeros(joint, np.int64),
             joint_cumulative_count=np.zeros(joint, np.int64),
             hist=np.zeros((L.N_HISTS, n_regimes, n_months, n_bins + 2), np.int64),
+            hazard_sums=np.zeros((2, hazard_regimes, n_months, L.N_LIMBS), np.int64),
+            hazard_cross=np.zeros(pairs, np.int64),
+            hazard_hits=np.zeros(pairs, np.int64),
         )
+
+    @property
+    def conditional(self) -> bool:
+        """The conditional estimator's sums are held."""
+        return self.hazard_sums.shape[1] > 0
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
@@ -77,6 +99,8 @@ class Accumulators:
         first = self.first_event_count.sum(axis=-1)
         if (self.event_count > n).any() or (first > n).any() or (self.event_count < 0).any():
             raise RuntimeError(f"counts do not add up: more paths with an event than {n}")
+        if any((a < 0).any() for a in (self.hazard_sums, self.hazard_cross, self.hazard_hits)):
+            raise RuntimeError("conditional estimator's sums are negative: a limb overflowed")
 
     def equals(self, other: Accumulators) -> bool:
         """True when every count is identical."""

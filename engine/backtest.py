@@ -7,6 +7,7 @@ months are read separately and reach only the scores.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -21,7 +22,7 @@ import xarray as xr
 
 from .calibrate.market import MarketData, load_market_data
 from .calibrate.state import bank_assets_on_reserve_dates, initial_state, set_start
-from .config import Config, from_plain, load_config
+from .config import Config, RareEvents, from_plain, load_config
 from .errors import InputError
 from .kernels.layout import EVENT_NAMES
 from .outputs import check_writable_folder
@@ -232,7 +233,7 @@ def backtest(
     """
     from .pipeline import simulate
 
-    config = load_config(config_path)
+    config = dataclasses.replace(load_config(config_path), rare_events=RareEvents())  # counts
     day_before = pd.Timestamp(start) - pd.Timedelta(days=1)
     before = load_market_data(data_dir, day_before)
     run_config, notes = forecast_config(

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--event", default="crisis", help="event of the printed table (default: crisis)"
     )
+    run.add_argument(
+        "--rare-events",
+        metavar="TIER",
+        help="also estimate TIER's odds (tight, stress or crisis) by conditional Monte Carlo: "
+        '[rare_events] estimator = "conditional" (docs/rare_events.md)',
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -230,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config_path = resolve_config(args.config)
     config = load_config(config_path)
-    config = config.with_overrides(paths=args.paths, seed=args.seed)
+    config = config.with_overrides(paths=args.paths, seed=args.seed, rare_events=args.rare_events)
     zarr_out = _out_format(args.out) == "zarr"
     if (args.resume or args.overwrite) and not zarr_out:
         option = "--resume" if args.resume else "--overwrite"

@@ -275,6 +275,25 @@ class Uncertainty:
     block: tuple[UncertaintyBlock, ...] = ()
 
 
+RARE_EVENT_ESTIMATORS = ("plain", "conditional")
+RARE_EVENT_TIERS = ("tight", "stress", "crisis")  # the tiers a day's spread noise decides
+
+
+@dataclass(frozen=True)
+class RareEvents:
+    """The estimator of one event tier's odds (``docs/rare_events.md``). ``plain`` (the
+    default): the counts alone. ``conditional``: also the conditional Monte Carlo estimate of
+    ``tier`` (each day adds its probability over the spread noise) from the same paths,
+    combined with the count as a control variate."""
+
+    estimator: str = "plain"
+    tier: str = "crisis"
+
+    @property
+    def on(self) -> bool:
+        return self.estimator != "plain"
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole run: every parameter of the model, the regimes and the output grid."""
@@ -294,6 +313,7 @@ class Config:
     regimes: tuple[Regime, ...]
     output: Output
     uncertainty: Uncertainty = Uncertainty()
+    rare_events: RareEvents = RareEvents()
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -320,8 +340,25 @@ class Config:
             )
         return tuple(out)
 
-    def with_overrides(self, *, paths: int | None = None, seed: int | None = None) -> Config:
-        """A copy with ``n_paths`` and/or ``seed`` replaced (validated like the file's values)."""
+    def with_overrides(
+        self,
+        *,
+        paths: int | None = None,
+        seed: int | None = None,
+        rare_events: str | None = None,
+    ) -> Config:
+        """A copy with ``n_paths``, ``seed`` and/or the conditioned tier ``rare_events`` (the
+        conditional estimator on) replaced, validated like the file's values."""
+        config = self
+        if rare_events is not None:
+            if rare_events not in RARE_EVENT_TIERS:
+                message = f"unknown tier {rare_events!r} (one of {', '.join(RARE_EVENT_TIERS)})"
+                raise ConfigError(self.source, "--rare-events", message)
+            chosen = RareEvents(estimator="conditional", tier=rare_events)
+            config = dataclasses.replace(self, rare_events=chosen)
+        return config._with_sample(paths, seed)
+
+    def _with_sample(self, paths: int | None, seed: int | None) -> Config:
         sim = self.simulation
         if paths is not None:
             _checkbounded(_field(Simulation, "n_paths"), paths, self.source, "--paths")
@@ -650,6 +687,7 @@ def _check_consistency(config: Config) -> None:
         message = f"unknown family {family!r} (one of {', '.join(CURVE_FAMILIES)})"
         raise ConfigError(src, "demand_curve.family", message)
     _check_uncertainty(config)
+    _check_rare_events(config)
     quantiles = config.output.quantiles
     if not quantiles or any(not 0 < q < 1 for q in quantiles):
         raise ConfigError(src, "output.quantiles", "must be a non-empty list of values in (0, 1)")
@@ -674,7 +712,24 @@ def accumulator_bytes(config: Config) -> int:
     regimes, months = len(config.active_regimes), config.simulation.horizon_months
     hist = N_HISTS * regimes * months * (config.output.histogram_bins + 2)
     events = (3 * regimes + 2 * regimes * regimes) * N_EVENTS * months
-    return 8 * (hist + events)
+    hazard = 0
+    if config.rare_events.on:
+        from .kernels.layout import N_LIMBS  # constants only: no numba
+
+        hazard = 2 * (regimes + 2 * regimes * regimes) * months * N_LIMBS
+    return 8 * (hist + events + hazard)
+
+
+def _check_rare_events(config: Config) -> None:
+    src, rare = config.source, config.rare_events
+    if rare.estimator not in RARE_EVENT_ESTIMATORS:
+        message = (
+            f"unknown estimator {rare.estimator!r} (one of {', '.join(RARE_EVENT_ESTIMATORS)})"
+        )
+        raise ConfigError(src, "rare_events.estimator", message)
+    if rare.tier not in RARE_EVENT_TIERS:
+        message = f"unknown tier {rare.tier!r} (one of {', '.join(RARE_EVENT_TIERS)})"
+        raise ConfigError(src, "rare_events.tier", message)
 
 
 def _check_uncertainty(config: Config) -> None:
@@ -735,6 +790,8 @@ def _to_plain(value):
         out.pop("source")
         if value.uncertainty == Uncertainty():
             out.pop("uncertainty")  # off and empty: the JSON (and hash) of a config without it
+        if value.rare_events == RareEvents():
+            out.pop("rare_events")  # likewise
         out["regimes"] = {r.name: _to_plain(r) for r in value.regimes}
         return out
     if isinstance(value, Uniform):

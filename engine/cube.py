@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from . import cube_conditional
 from ._version import __version__
 from .accumulators import Accumulators
 from .config import Config
@@ -87,6 +88,9 @@ VARIABLES: dict[str, Variable] = {
     **{
         f"{name}_histogram": Variable(RTB, COUNT, f"fixed-bin histogram of {name} over paths")
         for name in L.HIST_NAMES
+    },
+    **{
+        name: Variable(*spec) for name, spec in cube_conditional.variable_specs(PROB, COUNT).items()
     },
 }
 
@@ -165,7 +169,13 @@ def accumulators_from_cube(ds: xr.Dataset) -> Accumulators:
         raise ValueError(f"n_paths differs between regimes: {n.tolist()}")
     arrays = {f: ds[name].values.astype(np.int64) for f, name in ACCUMULATOR_VARIABLES.items()}
     hist = np.stack([ds[f"{name}_histogram"].values for name in L.HIST_NAMES]).astype(np.int64)
-    return Accumulators(n_paths=int(n[0]), hist=hist, **arrays)
+    n_months = hist.shape[2]
+    conditional = cube_conditional.sums_from_cube(ds) or {
+        "hazard_sums": np.zeros((2, 0, n_months, L.N_LIMBS), np.int64),
+        "hazard_cross": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
+        "hazard_hits": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
+    }
+    return Accumulators(n_paths=int(n[0]), hist=hist, **arrays, **conditional)
 
 
 def build_cube(
@@ -209,6 +219,12 @@ def build_cube(
             p_mix, se = mixture(joint[np.ix_(idx, idx)], acc.n_paths, weights)
             data[f"mixture_{prefix}event_probability"] = p_mix
             data[f"mixture_{prefix}event_probability_stderr"] = se
+    if acc.conditional:
+        data.update(
+            cube_conditional.conditional_data(
+                acc, int(schedule.hazard_tier[0]), schedule.regime_weights, wilson_interval
+            )
+        )
 
     calendar = schedule.calendar
     coords = {
@@ -220,6 +236,9 @@ def build_cube(
         "quantile": ("quantile", quantiles),
         "weight": ("regime", schedule.regime_weights),
     }
+    if acc.conditional:
+        coords["estimate"] = ("estimate", np.array(cube_conditional.ESTIMATES, dtype=object))
+        coords["limb"] = ("limb", np.arange(L.N_LIMBS, dtype=np.int64))
     ds = xr.Dataset(
         {name: (VARIABLES[name].dims, value) for name, value in data.items()}, coords=coords
     )
@@ -245,9 +264,23 @@ def build_cube(
     ds["weight"].attrs.update(long_name="prior weight (NaN: not in the mixture)", units="1")
     ds["event"].attrs["long_name"] = "event tier"
     ds["regime"].attrs["long_name"] = "RMP regime"
+    if acc.conditional:
+        _describe_conditional(ds, schedule)
     ds["other_regime"].attrs["long_name"] = "RMP regime (second of a pair)"
     ds.attrs.update(global_attrs(config, run_attrs or {}))
     return ds
+
+
+def _describe_conditional(ds: xr.Dataset, schedule: Schedule) -> None:
+    """Attributes of a cube with the conditional estimator's variables."""
+    tier = L.EVENT_NAMES[int(schedule.hazard_tier[0])]
+    ds.attrs["conditional_tier"] = tier
+    ds["estimate"].attrs["long_name"] = "conditional estimate (in the month, by its end)"
+    ds["limb"].attrs.update(
+        long_name="fixed-point limb", units="1", comment=cube_conditional.LIMB_COMMENT
+    )
+    for name in L.HIST_NAMES:  # the estimator reweights no path
+        ds[name].attrs["weighted"] = "no: every path counts once"
 
 
 def global_attrs(config: Config, run_attrs: dict) -> dict:

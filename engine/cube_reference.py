@@ -18,6 +18,8 @@ COORDINATES = (
     ("horizon", "time", "months ahead, 1..M"),
     ("quantile", "quantile", "quantile level"),
     ("weight", "regime", "prior weight of the regime (NaN: not in the mixture)"),
+    ("estimate", "estimate", "`monthly`, `cumulative` (with `[rare_events]` conditional only)"),
+    ("limb", "limb", "fixed-point limb of an exact sum (with `[rare_events]` conditional only)"),
 )
 GLOBAL_ATTRIBUTES = (
     ("Conventions", "CF-1.11"),
@@ -27,6 +29,7 @@ GLOBAL_ATTRIBUTES = (
     ("seed, n_paths, block_size, start, horizon_months", "the run's identity"),
     ("versions, computed_*", "library versions; how the run was computed (workers, tasks, ...)"),
     ("metadata_sha256", "in files only: sha256 of the attributes and names, checked on reading"),
+    ("conditional_tier", "the tier of the `conditional_*` variables (`[rare_events]` on only)"),
 )
 
 
@@ -54,6 +57,9 @@ def markdown() -> str:
         "hold the fixed-bin counts each quantile variable comes from (attributes `bin_low`,",
         "`bin_width`; bin 0 counts values below `bin_low`, the last bin those at or above",
         "the top).",
+        "",
+        "The `conditional_*` variables are in a cube only where `[rare_events] estimator =",
+        '"conditional"` (docs/rare_events.md); quantile variables then say `weighted = no`.',
         "",
         "| coordinate | dim | meaning |",
         "|---|---|---|",

@@ -132,9 +132,9 @@ def file_layout(ds: xr.Dataset) -> xr.Dataset:
 
 
 def memory_layout(ds: xr.Dataset) -> xr.Dataset:
-    """A cube read from a file in the engine's own order: (…, time, quantile) and
-    (…, time, bin), the order its code and ``Accumulators`` use."""
-    return ds.transpose(..., "time", "quantile", "bin", missing_dims="ignore")
+    """A cube read from a file in the engine's own order: (…, time, quantile), (…, time, bin)
+    and (…, time, limb), the order its code and ``Accumulators`` use."""
+    return ds.transpose(..., "time", "quantile", "bin", "limb", missing_dims="ignore")
 
 
 def _netcdf_encoding(ds: xr.Dataset) -> dict:

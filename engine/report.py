@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
@@ -25,52 +27,125 @@ def _seeds(ds: xr.Dataset) -> str:
     return f"seed {ds.attrs.get('seed')}"
 
 
-def headline_table(ds: xr.Dataset, event: str = HEADLINE_EVENT) -> str:
-    """Monthly probability (%) ± standard error of ``event`` for each regime and the mixture,
-    then the cumulative probability over the horizon. Estimates from fewer than FEW_PATHS paths
-    with the event (for the mixture: under any of its regimes) are marked."""
-    if event not in ds.event.values:
-        raise KeyError(f"no event {event!r} in the cube (events: {list(ds.event.values)})")
-    regimes = [str(r) for r in ds.regime.values]
-    has_mixture = "mixture_event_probability" in ds
-    columns = regimes + (["mixture"] if has_mixture else [])
-    width = 15
-    p = ds.event_probability.sel(event=event)
-    se = ds.event_probability_stderr.sel(event=event)
+@dataclass(frozen=True)
+class Estimates:
+    """What a headline table shows of one event: per-regime probabilities (R, M) and their
+    standard errors, the paths behind them (an estimate is marked below FEW_PATHS), the last
+    month's cumulative values (R,), and the mixture's (M,) and cumulative (scalar), or None."""
+
+    title: str
+    p: np.ndarray
+    se: np.ndarray
+    paths_with: np.ndarray
+    cum: np.ndarray
+    cum_se: np.ndarray
+    cum_paths_with: np.ndarray
+    mixture: tuple[np.ndarray, np.ndarray, float, float] | None
+    footnote: str
+
+
+def plain_estimates(ds: xr.Dataset, event: str) -> Estimates:
+    """The binomial estimates of ``event`` (counts of paths)."""
     count = ds.event_count.sel(event=event).values  # (R, M)
     cumulative = np.cumsum(ds.first_event_count.sel(event=event).values, axis=-1)
+    mixture = None
+    if "mixture_event_probability" in ds:
+        last = ds.mixture_cumulative_event_probability.sel(event=event).isel(time=-1)
+        last_se = ds.mixture_cumulative_event_probability_stderr.sel(event=event).isel(time=-1)
+        mixture = (
+            ds.mixture_event_probability.sel(event=event).values,
+            ds.mixture_event_probability_stderr.sel(event=event).values,
+            float(last),
+            float(last_se),
+        )
+    return Estimates(
+        title=f"P({event}) by month, % ± Monte Carlo standard error",
+        p=ds.event_probability.sel(event=event).values,
+        se=ds.event_probability_stderr.sel(event=event).values,
+        paths_with=count,
+        cum=ds.cumulative_event_probability.sel(event=event).isel(time=-1).values,
+        cum_se=ds.cumulative_event_probability_stderr.sel(event=event).isel(time=-1).values,
+        cum_paths_with=cumulative[:, -1],
+        mixture=mixture,
+        footnote=f"{MARK} fewer than {FEW_PATHS} paths had the event: the ± is rough; the cube's "
+        "Wilson interval (event_probability_lower, _upper) holds",
+    )
+
+
+def conditional_estimates(ds: xr.Dataset) -> Estimates:
+    """The conditional Monte Carlo estimates of the cube's conditioned tier; paths with the
+    event counted as effective paths × p."""
+    name = "conditional_event_probability"
+    cum_name = "conditional_cumulative_event_probability"
+    p = ds[name].values
+    cum = ds[cum_name].isel(time=-1).values
+    mixture = None
+    if f"mixture_{name}" in ds:
+        mixture = (
+            ds[f"mixture_{name}"].values,
+            ds[f"mixture_{name}_stderr"].values,
+            float(ds[f"mixture_{cum_name}"].isel(time=-1)),
+            float(ds[f"mixture_{cum_name}_stderr"].isel(time=-1)),
+        )
+    return Estimates(
+        title=f"P({ds.attrs['conditional_tier']}) by month, % ± standard error, conditional "
+        "Monte Carlo",
+        p=p,
+        se=ds[f"{name}_stderr"].values,
+        paths_with=p * ds[f"{name}_effective_paths"].values,
+        cum=cum,
+        cum_se=ds[f"{cum_name}_stderr"].isel(time=-1).values,
+        cum_paths_with=cum * ds[f"{cum_name}_effective_paths"].isel(time=-1).values,
+        mixture=mixture,
+        footnote=f"{MARK} fewer than {FEW_PATHS} effective paths had the event: the ± is rough; "
+        "the cube's interval (conditional_event_probability_lower, _upper) holds",
+    )
+
+
+def headline_table(ds: xr.Dataset, event: str = HEADLINE_EVENT) -> str:
+    """Monthly probability (%) ± standard error of ``event`` for each regime and the mixture,
+    then the cumulative probability over the horizon: the conditional Monte Carlo estimates
+    where the cube conditions ``event``, else the plain ones. Estimates from fewer than
+    FEW_PATHS paths with the event (effective paths; for the mixture: under any of its
+    regimes) are marked."""
+    if event not in ds.event.values:
+        raise KeyError(f"no event {event!r} in the cube (events: {list(ds.event.values)})")
+    if ds.attrs.get("conditional_tier") == event:
+        estimates = conditional_estimates(ds)
+    else:
+        estimates = plain_estimates(ds, event)
+    return _table(ds, estimates)
+
+
+def _table(ds: xr.Dataset, est: Estimates) -> str:
+    regimes = [str(r) for r in ds.regime.values]
+    columns = regimes + (["mixture"] if est.mixture is not None else [])
+    width = 15
     in_mixture = ds.weight.values == ds.weight.values  # NaN: not in the mixture
     lines = [
-        f"P({event}) by month, % ± Monte Carlo standard error "
-        f"({int(ds.n_paths.values[0]):,} paths per regime, {_seeds(ds)})",
+        f"{est.title} ({int(ds.n_paths.values[0]):,} paths per regime, {_seeds(ds)})",
         "month    " + "".join(f"{c:>{width}}" for c in columns),
     ]
     for i, month in enumerate(ds.time.values):
-        cells = [_cell(p.values[r, i], se.values[r, i], count[r, i]) for r in range(len(regimes))]
-        if has_mixture:
-            mix = ds.mixture_event_probability.sel(event=event).values[i]
-            mix_se = ds.mixture_event_probability_stderr.sel(event=event).values[i]
-            cells.append(_cell(mix, mix_se, count[in_mixture, i].min()))
+        cells = [
+            _cell(est.p[r, i], est.se[r, i], est.paths_with[r, i]) for r in range(len(regimes))
+        ]
+        if est.mixture is not None:
+            mix, mix_se = est.mixture[0][i], est.mixture[1][i]
+            cells.append(_cell(mix, mix_se, est.paths_with[in_mixture, i].min()))
         label = np.datetime_as_string(month, unit="M")
         lines.append(f"{label:<9}" + "".join(f"{c:>{width}}" for c in cells))
-    cum = ds.cumulative_event_probability.sel(event=event).isel(time=-1)
-    cum_se = ds.cumulative_event_probability_stderr.sel(event=event).isel(time=-1)
-    last = cumulative[:, -1]
-    cells = [_cell(cum.values[r], cum_se.values[r], last[r]) for r in range(len(regimes))]
-    if has_mixture:
-        m = ds.mixture_cumulative_event_probability.sel(event=event).isel(time=-1)
-        m_se = ds.mixture_cumulative_event_probability_stderr.sel(event=event).isel(time=-1)
-        cells.append(_cell(float(m), float(m_se), last[in_mixture].min()))
+    last = est.cum_paths_with
+    cells = [_cell(est.cum[r], est.cum_se[r], last[r]) for r in range(len(regimes))]
+    if est.mixture is not None:
+        cells.append(_cell(est.mixture[2], est.mixture[3], last[in_mixture].min()))
     months = ds.sizes["time"]
     lines.append(f"{months:>2} months" + "".join(f"{c:>{width}}" for c in cells))
-    if has_mixture:
+    if est.mixture is not None:
         weights = ", ".join(
             f"{r} {w:.2f}" for r, w in zip(regimes, ds.weight.values, strict=True) if w == w
         )
         lines.append(f"mixture weights: {weights}")
     if any(cell.endswith(MARK) for line in lines[2:] for cell in line.split()):
-        lines.append(
-            f"{MARK} fewer than {FEW_PATHS} paths had the event: the ± is rough; the cube's Wilson "
-            "interval (event_probability_lower, _upper) holds"
-        )
+        lines.append(est.footnote)
     return "\n".join(line.rstrip() for line in lines)

@@ -65,7 +65,10 @@ def default_workers() -> int:
 
 def empty_accumulators(schedule: Schedule) -> Accumulators:
     return Accumulators.zeros(
-        len(schedule.regime_names), schedule.calendar.horizon_months, schedule.n_bins
+        len(schedule.regime_names),
+        schedule.calendar.horizon_months,
+        schedule.n_bins,
+        conditional=schedule.conditional,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -11,10 +11,11 @@ import numpy as np
 from .calendar import BusinessCalendar
 from .config import Config, uncertain_key_bounds
 from .kernels import layout as L
-from .kernels.tables import student_t_table
+from .kernels.tables import student_t_table, tail_table
 from .parameters import DRAWN, SCALARS
 
 _LN2 = math.log(2.0)
+NO_TIER = -1  # ``Schedule.hazard_tier`` when the conditional estimator is off
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class Schedule:
     n_bins : int, histogram bins inside [low, low + n_bins * width)
     regime_names : tuple[str, ...]; regime_weights : float64 (R,), NaN where unweighted
     uncertain_keys : tuple[str, ...], the dotted config keys of ``uncertainty``'s rows
+    hazard_tier : int64 (1,), the ``layout.E_*`` tier the conditional estimator conditions, or
+        -1 (``[rare_events]`` off)
+    hazard_tail : float64 (N + 1, 2), the spread noise's tail table (``conditional.tail_table``);
+        (0, 2) when off
     """
 
     calendar: BusinessCalendar
@@ -51,6 +56,13 @@ class Schedule:
     regime_names: tuple[str, ...]
     regime_weights: np.ndarray
     uncertain_keys: tuple[str, ...] = ()
+    hazard_tier: np.ndarray = field(default_factory=lambda: np.array([NO_TIER]))
+    hazard_tail: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    @property
+    def conditional(self) -> bool:
+        """The conditional estimator is on."""
+        return int(self.hazard_tier[0]) != NO_TIER
 
     @cached_property
     def kernel_inputs(self) -> tuple[np.ndarray, ...]:
@@ -65,6 +77,8 @@ class Schedule:
             self.hist_grid,
             self.t_tables,
             self.uncertainty,
+            self.hazard_tier,
+            self.hazard_tail,
         )
 
 
@@ -114,11 +128,24 @@ def build_schedule(config: Config) -> Schedule:
         regime_names=tuple(r.name for r in regimes),
         regime_weights=np.array([np.nan if r.weight is None else r.weight for r in regimes]),
         uncertain_keys=uncertain_keys(config),
+        **hazard_inputs(config),
     )
     for value in vars(schedule).values():
         if isinstance(value, np.ndarray):
             value.setflags(write=False)  # kernels only read their inputs
     return schedule
+
+
+def hazard_inputs(config: Config) -> dict[str, np.ndarray]:
+    """The conditioned tier and the spread noise's tail table, where ``[rare_events]`` asks
+    for the conditional estimator; {} (the defaults: off) otherwise."""
+    rare = config.rare_events
+    if not rare.on:
+        return {}
+    return {
+        "hazard_tier": np.array([L.EVENT_NAMES.index(rare.tier)]),
+        "hazard_tail": tail_table(config.spread.noise_t_df),
+    }
 
 
 def extra_draws(day_int: np.ndarray) -> np.ndarray:

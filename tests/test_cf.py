@@ -1,6 +1,7 @@
 """CF conventions: the IOOS compliance checker (cf:1.11) finds no high- or medium-priority
-failure in a cube or a sweep as the engine writes them."""
+failure in a cube (plain or conditional) or a sweep as the engine writes them."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.config import RareEvents
 from engine.decisions.sweep import sweep
 from engine.io import open_cube, write_cube
 from engine.pipeline import simulate
@@ -44,18 +46,21 @@ def short(model_config):
     return small(model_config, months=3, paths=256, block=128)
 
 
-@pytest.mark.parametrize("kind", ["cube", "sweep"])
+@pytest.mark.parametrize("kind", ["cube", "conditional", "sweep"])
 def test_no_high_or_medium_cf_failures(short, tmp_path, kind):
-    ds = (
-        simulate(short, seed=1, command="rmp-risk run")
-        if kind == "cube"
-        else sweep(short, [0.0, 40.0], seed=1, command="rmp-risk sweep")
-    )
+    if kind == "sweep":
+        ds = sweep(short, [0.0, 40.0], seed=1, command="rmp-risk sweep")
+    else:
+        rare = RareEvents("conditional", "crisis") if kind == "conditional" else RareEvents()
+        config = dataclasses.replace(short, rare_events=rare)
+        ds = simulate(config, seed=1, command="rmp-risk run")
     path = write_cube(ds, tmp_path / f"{kind}.nc")
     report = cf_report(path)
     assert report["high_count"] == 0, failures(report, "high")
     assert report["medium_count"] == 0, failures(report, "medium")
     assert report["scored_points"] == report["possible_points"]
     back = open_cube(path)  # the file's CF order (time last) reads back in the engine's order
-    assert back.reserves_eom.dims == ds.reserves_eom.dims
-    assert (back.reserves_eom.values == ds.reserves_eom.values).all()
+    for name in ("reserves_eom", "conditional_sum"):
+        if name in ds:
+            assert back[name].dims == ds[name].dims
+            assert (back[name].values == ds[name].values).all()

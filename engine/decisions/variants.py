@@ -8,6 +8,7 @@ degrees of freedom) draw the same shocks path by path.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import xarray as xr
 
 from ..accumulators import Accumulators
 from ..cluster import Backend, open_backend
-from ..config import Config
+from ..config import Config, RareEvents
 from ..cube import build_cube
 from ..progress import Progress
 from ..rng import block_seeds
@@ -43,7 +44,7 @@ class Variants:
 
     def accumulators(self, config: Config) -> Accumulators:
         """The counts of ``config`` over the shared paths."""
-        config = config.with_overrides(paths=self.paths, seed=self.seed)
+        config = self._shared(config)
         schedule = build_schedule(config)
         plan = plan_tasks(self.paths, config.simulation.block_size, self.backend.workers)
         acc = run_plan(
@@ -61,7 +62,7 @@ class Variants:
     def batches(self, config: Config, event: int, within: int) -> BatchCounts:
         """Paths with at least one ``event`` day in the first ``within`` months, per batch of
         ``BATCH_PATHS`` consecutive paths and per regime (see ``BatchCounts``)."""
-        config = config.with_overrides(paths=self.paths, seed=self.seed)
+        config = self._shared(config)
         schedule = build_schedule(config)
         plan = plan_tasks(self.paths, config.simulation.block_size, self.backend.workers)
         task = partial(batch_counts, event=event, within=within, batch_paths=BATCH_PATHS)
@@ -79,6 +80,12 @@ class Variants:
             raise RuntimeError(f"the batches hold {counts.sizes.sum()} paths, not {self.paths}")
         return counts
 
+    def _shared(self, config: Config) -> Config:
+        """``config`` on the shared paths, with the plain estimator: decisions compare counts
+        (``[rare_events]`` applies to ``rmp-risk run`` only)."""
+        config = dataclasses.replace(config, rare_events=RareEvents())
+        return config.with_overrides(paths=self.paths, seed=self.seed)
+
     def _on_done(self, plan):
         bar, step = self.bar, self.paths
 
@@ -92,7 +99,7 @@ class Variants:
 
     def cube(self, config: Config, command: str | None = None) -> xr.Dataset:
         """The cube of ``config`` over the shared paths."""
-        config = config.with_overrides(paths=self.paths, seed=self.seed)
+        config = self._shared(config)
         acc = self.accumulators(config)
         schedule = build_schedule(config)
         attrs = (

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
+from .conditional import add_day_hazard, close_month, tier_latent
 from .counts import count_month, histogram_bin
 from .curve import curve_shape
 
@@ -151,6 +152,12 @@ def day_events(params, spread, srf, effr_minus_iorb, reserves, bank_assets, run,
 
 
 @jit(inline="always")
+def srf_ceiling(p, z_stigma):
+    """The day's SRF ceiling (bp): the SRF rate plus the stigma, lognormal in ``z_stigma``."""
+    return p[L.P_SRF_RATE] + math.exp(p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * z_stigma)
+
+
+@jit(inline="always")
 def limits_of(p):
     """The ``Limits`` of parameters ``p`` (float64 (N_PARAMS,))."""
     return Limits(
@@ -208,7 +215,7 @@ def start_path(p, draws, regime_params, work):
 
 
 @jit(inline="always")
-def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record):
+def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record, hazard):
     """Day ``t`` of a path under every regime; returns the path's next ``PathState``.
 
     ``shocks``: the day's shared shocks (eps_currency, eps_rrp, eps_other, z_stigma, nu_tga,
@@ -217,7 +224,9 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     ``limits`` (``Limits``) and ``p`` (float64 (N_PARAMS,)) its parameters; ``inputs``
     (``paths.Inputs``) the schedule's; ``counts`` (``paths.Counts``) added to; ``work``
     (``DayWork``) read and written. ``record``: None, or the day's trace rows (float64
-    (R, N_TRACE)) to fill with its values; None compiles the recording away.
+    (R, N_TRACE)) to fill with its values; None compiles the recording away. ``hazard``: None,
+    or the conditional estimator's ``conditional.Hazard``, to which each regime-day adds its
+    hazard of the tier; None compiles it away.
     """
     eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = shocks
     day_float, day_int, cal_share, days_in_month = (
@@ -310,22 +319,32 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     if 1.0 - 1.0 / u_jump < jump_bound + JUMP_BOUND_MARGIN:
         log_u_jump = math.log(u_jump)
 
+    needed = 0.0  # bp, the latent spread at which the conditioned tier fires (hazard only)
+    if hazard is not None:
+        ceiling = srf_ceiling(p, z_stigma)
+        needed = tier_latent(hazard.tier, ceiling, p)
     for r in range(n_regimes):
         h = rs[r, RS_H]
-        noise = p[L.P_NOISE_AR] * rs[r, RS_NOISE] + (path.noise_sd0 + path.noise_sd1 * h) * eta
+        carried = p[L.P_NOISE_AR] * rs[r, RS_NOISE]
+        noise_scale = path.noise_sd0 + path.noise_sd1 * h
+        noise = carried + noise_scale * eta
         rs[r, RS_NOISE] = noise
         latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise
         log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * rs[r, RS_GAP])
+        jump = 0.0  # bp, the day's spread jump
         if log_u_jump < log_jump_p:
             # u / p is uniform on (0, 1) given a jump: its log sets the exponential size.
-            latent -= p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
+            jump = -p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
+            latent += jump
+        if hazard is not None:
+            base = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + carried + jump  # latent but noise
+            step = noise_scale * p[L.P_NOISE_T_SCALE]
+            add_day_hazard(hazard, r, needed - base, step, month_bits[r], work.ever_bits[r])
         spread = latent
         srf = 0.0
         if latent > p[L.P_SRF_RATE]:  # the stigma is positive: below the rate, no SRF
             if ceiling == -np.inf:
-                ceiling = p[L.P_SRF_RATE] + math.exp(
-                    p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * z_stigma
-                )
+                ceiling = srf_ceiling(p, z_stigma)
             if latent > ceiling:
                 spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
                 srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
@@ -397,6 +416,8 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             rs[r, RS_MONTH_MAX_SRF] = 0.0
 
     if month_end:
+        if hazard is not None:
+            close_month(hazard, month, month_bits, work.ever_bits)
         count_month(
             month,
             month_bits,

@@ -19,6 +19,12 @@ EVENT_NAMES = (
 E_TIGHT, E_STRESS, E_CRISIS, E_SYSTEMIC, E_SCARCE, E_TIGHT_XPE, E_STRESS_XPE = range(7)
 N_EVENTS = len(EVENT_NAMES)
 
+# Fixed-point sums (``fixed.py``): N_LIMBS limbs of LIMB_BITS bits, FRACTION_BITS of them below
+# the binary point; the limbs are the last axis of the conditional estimator's sums.
+N_LIMBS = 5
+LIMB_BITS = 30
+FRACTION_BITS = 90
+
 # Monthly statistics kept as fixed-bin histograms (first axis of ``hist``).
 HIST_NAMES = ("reserves_eom", "reserves_min", "spread_max", "srf_max", "tga_eom")
 H_RESERVES_EOM, H_RESERVES_MIN, H_SPREAD_MAX, H_SRF_MAX, H_TGA_EOM = range(5)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
+from .conditional import N_Y, Hazard, start_path_hazard
 from .counts import NEAR_HIST_PATHS, add_and_clear
 from .curve import curve_shape
 from .day import (
@@ -42,6 +43,7 @@ _SCRATCH_UNIFORMS = _SCRATCH_DRAWS + L.N_PATH_DRAWS
 _SCRATCH_STATS = _SCRATCH_UNIFORMS + L.N_PATH_DRAWS
 N_SCRATCH = _SCRATCH_STATS + L.N_HISTS
 UNCERTAINTY_INPUT = 8  # position of ``uncertainty`` in ``Schedule.kernel_inputs``
+HAZARD_INPUTS = 2  # after ``uncertainty``: the conditioned tier and its tail table
 
 
 @jit(refcounted=False)
@@ -166,7 +168,7 @@ def _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work):
 
 
 @jit(refcounted=False)
-def simulate_paths(seeds, inputs, uncertainty, counts, work):
+def simulate_paths(seeds, inputs, uncertainty, counts, work, hazard):
     """The run kernel: simulate ``seeds.shape[0]`` paths (``seeds`` uint64 (n, 4)) under every
     regime and add their monthly counts.
 
@@ -175,7 +177,8 @@ def simulate_paths(seeds, inputs, uncertainty, counts, work):
     had an event); ``work`` (``Work``, zeros) used. ``uncertainty`` (float64 (K, U_CHOL + K),
     ``layout.U_*``): the parameters each path draws after its per-path uniforms, shared by
     every regime; None (what the wrappers pass for K = 0): none, and its branches compiled
-    away.
+    away. ``hazard``: None, or the conditional estimator's ``conditional.Hazard``, whose sums
+    are added to as well (None compiles it away: a plain run's machine code).
 
     Compiled without reference counting: it allocates nothing, and so the arrays it hands to
     inlined helpers cost no atomic increment (a full memory barrier) on every day.
@@ -187,10 +190,12 @@ def simulate_paths(seeds, inputs, uncertainty, counts, work):
         _stage_histograms(path, work.near_hist, counts.hist)
         state, draws = _draw_path(seeds, path, p, uncertainty, path_work)
         constants, carry = start_path(p, draws, inputs.regime_params, day_work)
+        if hazard is not None:
+            start_path_hazard(hazard)
         for t in range(inputs.day_float.shape[0]):
             shocks, state = _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work)
             carry = simulate_day(
-                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None
+                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None, hazard
             )
     add_and_clear(work.near_hist, counts.hist)
 
@@ -216,7 +221,17 @@ def trace_paths(seeds, inputs, uncertainty, counts, work, recording):
         for t in range(inputs.day_float.shape[0]):
             shocks, state = _shocks_of_day(state, t, p, t_dfs, inputs, day_work, path_work)
             carry = simulate_day(
-                t, shocks, carry, constants, limits, p, inputs, counts, day_work, trace[path, t]
+                t,
+                shocks,
+                carry,
+                constants,
+                limits,
+                p,
+                inputs,
+                counts,
+                day_work,
+                trace[path, t],
+                None,
             )
             _record_shocks(shocks, day_work.cal_amount, shocks_out[path, t])
     add_and_clear(work.near_hist, counts.hist)
@@ -278,7 +293,7 @@ def replay_paths(given, inputs, uncertainty, counts, work):
         for t in range(inputs.day_float.shape[0]):
             shocks = _given_shocks(path_shocks[t], day_work.cal_amount)
             carry = simulate_day(
-                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None
+                t, shocks, carry, constants, limits, p, inputs, counts, day_work, None, None
             )
     add_and_clear(work.near_hist, counts.hist)
 
@@ -306,9 +321,11 @@ def simulate_block(seeds, *inputs_and_counts):
     schedule's inputs, in ``Schedule.kernel_inputs`` order (day_float float64 (T, N_DAY_FLOAT),
     day_int int64 (T, N_DAY_INT), cal_share float64 (T, N_CAL), days_in_month int64 (M,),
     params float64 (N_PARAMS,), regime_params float64 (R, N_REGIME_PARAMS), hist_grid float64
-    (V, 2), t_tables float64 (2, 3, N + 1), uncertainty float64 (K, U_CHOL + K)), then the
-    counts added to, in ``Accumulators``
-    order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B)).
+    (V, 2), t_tables float64 (2, 3, N + 1), uncertainty float64 (K, U_CHOL + K), hazard_tier
+    int64 (1,), hazard_tail float64 (N + 1, 2)), then the counts added to, in ``Accumulators``
+    order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B), the conditional estimator's sums
+    (2, R, M, N_LIMBS), products and hits (2, R, R, M, N_LIMBS) ×2, with R = 0 when it is
+    off).
     """
     _run(seeds, inputs_and_counts, None, None)
 
@@ -346,19 +363,30 @@ def replay_block(path_draws, shocks, *inputs_and_counts, parameter_draws=None):
 def _run(seeds, inputs_and_counts, recording, given):
     """The kernel for the mode (``trace_paths`` with ``recording``, ``replay_paths`` with
     ``given``, else ``simulate_paths``) with fresh work arrays; its first-joint-month counts
-    are summed over months into the cumulative joint counts."""
-    *inputs, joint_cumulative_count, hist = inputs_and_counts
+    are summed over months into the cumulative joint counts. The conditional estimator runs
+    when the hazard sums have regimes (a run's only: tracing and replay leave them)."""
+    *inputs, joint_cumulative_count, hist, hazard_sums, hazard_cross, hazard_hits = (
+        inputs_and_counts
+    )
     uncertainty = inputs.pop(UNCERTAINTY_INPUT)
+    tier, tail = (inputs.pop(UNCERTAINTY_INPUT) for _ in range(HAZARD_INPUTS))
     if uncertainty.shape[0] == 0:
         uncertainty = None  # nothing drawn: the kernel compiles without it
     joint_first_count = np.zeros_like(joint_cumulative_count)
     counts = Counts(*inputs[len(Inputs._fields) :], joint_first_count, hist)
     inputs = Inputs(*inputs[: len(Inputs._fields)])
     work = Work(*work_arrays(hist))
+    hazard = None
+    if hazard_sums.shape[1] > 0 and recording is None and given is None:
+        if int(tier[0]) < 0:
+            raise ValueError("hazard sums given but the schedule conditions no tier")
+        n_regimes = hist.shape[1]
+        y = np.zeros((n_regimes, N_Y))
+        hazard = Hazard(int(tier[0]), tail, y, hazard_sums, hazard_cross, hazard_hits)
     if recording is not None:
         trace_paths(seeds, inputs, uncertainty, counts, work, recording)
     elif given is not None:
         replay_paths(given, inputs, uncertainty, counts, work)
     else:
-        simulate_paths(seeds, inputs, uncertainty, counts, work)
+        simulate_paths(seeds, inputs, uncertainty, counts, work, hazard)
     joint_cumulative_count += np.cumsum(joint_first_count, axis=-1)
