@@ -23,6 +23,9 @@ class Accumulators:
         Paths with the event in the month (by the end of the month) under both regimes.
     hist : int64 (V, R, M, B)
         Fixed-bin histograms of the monthly statistics in ``layout.HIST_NAMES``.
+    diverged_count : int64 (R, M)
+        Paths whose reserves or spread are not finite at the month's end: the model diverged
+        (``docs/model.md``, "Divergence").
     hazard_sums : int64 (2, R', M, N_LIMBS)
         The conditional estimator's per-path estimates of its tier (in the month, by its end)
         summed over paths, as fixed-point limbs (``kernels.fixed``); R' = R when it is on, else 0.
@@ -39,6 +42,7 @@ class Accumulators:
     joint_event_count: np.ndarray
     joint_cumulative_count: np.ndarray
     hist: np.ndarray
+    diverged_count: np.ndarray
     hazard_sums: np.ndarray
     hazard_cross: np.ndarray
     hazard_hits: np.ndarray
@@ -59,6 +63,7 @@ class Accumulators:
             joint_event_count=np.zeros(joint, np.int64),
             joint_cumulative_count=np.zeros(joint, np.int64),
             hist=np.zeros((L.N_HISTS, n_regimes, n_months, n_bins + 2), np.int64),
+            diverged_count=np.zeros((n_regimes, n_months), np.int64),
             hazard_sums=np.zeros((2, hazard_regimes, n_months, L.N_LIMBS), np.int64),
             hazard_cross=np.zeros(pairs, np.int64),
             hazard_hits=np.zeros(pairs, np.int64),
@@ -99,6 +104,8 @@ class Accumulators:
         first = self.first_event_count.sum(axis=-1)
         if (self.event_count > n).any() or (first > n).any() or (self.event_count < 0).any():
             raise RuntimeError(f"counts do not add up: more paths with an event than {n}")
+        if (self.diverged_count > n).any() or (self.diverged_count < 0).any():
+            raise RuntimeError(f"counts do not add up: more diverged paths than {n}")
         if any((a < 0).any() for a in (self.hazard_sums, self.hazard_cross, self.hazard_hits)):
             raise RuntimeError("conditional estimator's sums are negative: a limb overflowed")
 

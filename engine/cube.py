@@ -68,6 +68,12 @@ VARIABLES: dict[str, Variable] = {
         REM, PROB, "Monte Carlo standard error (binomial)"
     ),
     "event_days_mean": Variable(REM, "day", "mean number of event days in the month"),
+    "diverged_count": Variable(
+        ("regime", "time"),
+        COUNT,
+        "paths whose reserves or spread are not finite by the end of the month (the model "
+        "diverged; their events count as they fell)",
+    ),
     "reserves_eom": Variable(RTQ, BN, "month-end reserve balances, quantiles over paths"),
     "reserves_min": Variable(RTQ, BN, "month-minimum reserve balances, quantiles over paths"),
     "spread_max": Variable(RTQ, BP, "month-maximum SOFR minus IORB, quantiles over paths"),
@@ -170,12 +176,20 @@ def accumulators_from_cube(ds: xr.Dataset) -> Accumulators:
     arrays = {f: ds[name].values.astype(np.int64) for f, name in ACCUMULATOR_VARIABLES.items()}
     hist = np.stack([ds[f"{name}_histogram"].values for name in L.HIST_NAMES]).astype(np.int64)
     n_months = hist.shape[2]
+    n_regimes = hist.shape[1]
+    diverged = (  # cubes written before the count was kept had none counted
+        ds["diverged_count"].values.astype(np.int64)
+        if "diverged_count" in ds
+        else np.zeros((n_regimes, n_months), np.int64)
+    )
     conditional = cube_conditional.sums_from_cube(ds) or {
         "hazard_sums": np.zeros((2, 0, n_months, L.N_LIMBS), np.int64),
         "hazard_cross": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
         "hazard_hits": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
     }
-    return Accumulators(n_paths=int(n[0]), hist=hist, **arrays, **conditional)
+    return Accumulators(
+        n_paths=int(n[0]), hist=hist, diverged_count=diverged, **arrays, **conditional
+    )
 
 
 def build_cube(
@@ -203,6 +217,7 @@ def build_cube(
         "cumulative_event_probability": cumulative / n_rem,
         "cumulative_event_probability_stderr": binomial_stderr(cumulative, n_rem),
         "event_days_mean": acc.event_days / n_rem,
+        "diverged_count": acc.diverged_count,
     }
     for v, name in enumerate(L.HIST_NAMES):
         low, width = schedule.hist_grid[v]

@@ -148,4 +148,25 @@ def _table(ds: xr.Dataset, est: Estimates) -> str:
         lines.append(f"mixture weights: {weights}")
     if any(cell.endswith(MARK) for line in lines[2:] for cell in line.split()):
         lines.append(est.footnote)
+    lines += _diverged_lines(ds)
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _diverged_lines(ds: xr.Dataset) -> list[str]:
+    """One warning naming each regime with paths whose model diverged by the horizon's end."""
+    if "diverged_count" not in ds:
+        return []
+    last = ds.diverged_count.isel(time=-1).values
+    n = int(ds.n_paths.values[0])
+    shares = [
+        f"{PERCENT * k / n:.2f}% of {r}'s"
+        for r, k in zip(ds.regime.values, last, strict=True)
+        if k > 0
+    ]
+    if not shares:
+        return []
+    month = np.datetime_as_string(ds.time.values[-1], unit="M")
+    return [
+        f"warning: the model diverged (non-finite spread or reserves) on {', '.join(shares)} "
+        f"paths by {month}; their events count as they fell: docs/model.md, Divergence"
+    ]

@@ -12,9 +12,10 @@ NEAR_HIST_PATHS = int(np.iinfo(np.uint16).max)  # paths a uint16 histogram bin c
 
 @jit
 def histogram_bin(value, low, width, n_bins):
-    """Histogram bin of ``value``: 0 underflow, 1..n_bins inside, n_bins + 1 overflow."""
+    """Histogram bin of ``value``: 0 underflow (and NaN), 1..n_bins inside, n_bins + 1
+    overflow."""
     position = (value - low) / width
-    if position < 0.0:
+    if not position >= 0.0:  # NaN too: a bin inside the array, whatever the value
         return 0
     if position >= n_bins:
         return n_bins + 1

@@ -406,7 +406,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             row[L.T_EVENTS] = bits
 
         if month_end:
-            _bin_month(r, month, reported, tga, inputs.hist_grid, work)
+            _bin_month(r, month, reported, tga, inputs.hist_grid, work, counts.diverged)
             rf[r, RF_REACT_ON] = (
                 rs[r, RS_MONTH_SUM_SPREAD] * inv_days > regime_params[r, L.RP_REACT_ABOVE]
             )
@@ -431,10 +431,13 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
 
 
 @jit(inline="always")
-def _bin_month(r, month, reserves_eom, tga_eom, hist_grid, work):
+def _bin_month(r, month, reserves_eom, tga_eom, hist_grid, work, diverged):
     """Bin regime ``r``'s statistics of ``month`` (its last day's reserves and TGA, $bn, and
-    the month's extremes in ``work.rs``) into ``work.near_hist``."""
+    the month's extremes in ``work.rs``) into ``work.near_hist``; count the path in
+    ``diverged`` (int64 (R, M)) if its reserves or spread are not finite."""
     stats, rs = work.month_stats, work.rs
+    if not (math.isfinite(reserves_eom) and math.isfinite(rs[r, RS_SPREAD_PREV])):
+        diverged[r, month] += 1  # a diverged path stays non-finite: counted at each month end
     stats[L.H_RESERVES_EOM] = reserves_eom
     stats[L.H_RESERVES_MIN] = rs[r, RS_MONTH_MIN_RESERVES]
     stats[L.H_SPREAD_MAX] = rs[r, RS_MONTH_MAX_SPREAD]

@@ -84,6 +84,7 @@ class Counts(NamedTuple):
     joint_event_count: np.ndarray  # int64 (R, R, E, M)
     joint_first_count: np.ndarray  # int64 (R, R, E, M)
     hist: np.ndarray  # int64 (V, R, M, B)
+    diverged: np.ndarray  # int64 (R, M), paths with non-finite reserves or spread at month end
 
 
 class Work(NamedTuple):
@@ -323,7 +324,8 @@ def simulate_block(seeds, *inputs_and_counts):
     params float64 (N_PARAMS,), regime_params float64 (R, N_REGIME_PARAMS), hist_grid float64
     (V, 2), t_tables float64 (2, 3, N + 1), uncertainty float64 (K, U_CHOL + K), hazard_tier
     int64 (1,), hazard_tail float64 (N + 1, 2)), then the counts added to, in ``Accumulators``
-    order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B), the conditional estimator's sums
+    order (int64 (R, E, M) ×3, (R, R, E, M) ×2, (V, R, M, B), (R, M) paths diverged, the
+    conditional estimator's sums
     (2, R, M, N_LIMBS), products and hits (2, R, R, M, N_LIMBS) ×2, with R = 0 when it is
     off).
     """
@@ -365,7 +367,7 @@ def _run(seeds, inputs_and_counts, recording, given):
     ``given``, else ``simulate_paths``) with fresh work arrays; its first-joint-month counts
     are summed over months into the cumulative joint counts. The conditional estimator runs
     when the hazard sums have regimes (a run's only: tracing and replay leave them)."""
-    *inputs, joint_cumulative_count, hist, hazard_sums, hazard_cross, hazard_hits = (
+    *inputs, joint_cumulative_count, hist, diverged, hazard_sums, hazard_cross, hazard_hits = (
         inputs_and_counts
     )
     uncertainty = inputs.pop(UNCERTAINTY_INPUT)
@@ -373,7 +375,7 @@ def _run(seeds, inputs_and_counts, recording, given):
     if uncertainty.shape[0] == 0:
         uncertainty = None  # nothing drawn: the kernel compiles without it
     joint_first_count = np.zeros_like(joint_cumulative_count)
-    counts = Counts(*inputs[len(Inputs._fields) :], joint_first_count, hist)
+    counts = Counts(*inputs[len(Inputs._fields) :], joint_first_count, hist, diverged)
     inputs = Inputs(*inputs[: len(Inputs._fields)])
     work = Work(*work_arrays(hist))
     hazard = None
