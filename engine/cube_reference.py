@@ -29,6 +29,7 @@ GLOBAL_ATTRIBUTES = (
     ("seed, n_paths, block_size, start, horizon_months", "the run's identity"),
     ("versions, computed_*", "library versions; how the run was computed (workers, tasks, ...)"),
     ("metadata_sha256", "in files only: sha256 of the attributes and names, checked on reading"),
+    ("data_sha256", "in files only: sha256 of the numeric values, checked on reading"),
     ("conditional_tier", "the tier of the `conditional_*` variables (`[rare_events]` on only)"),
 )
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # does not move when the shipped default is calibrated again on newer data.
 MODEL_CONFIG = ROOT / "configs" / "judgement.toml"
 SHIPPED_DEFAULT = ROOT / "configs" / "default.toml"  # calibrated: `rmp-risk calibrate`
-RUN_ATTRS = ("history", "metadata_sha256")  # and computed_*: how a cube was computed, written
+# and computed_*: how a cube was computed, written
+RUN_ATTRS = ("history", "metadata_sha256", "data_sha256")
 
 # No numba disk cache here nor in the processes tests start (dask workers, the command line):
 # every process compiles, as a user's first run does, and nothing is written to the user's
