@@ -175,17 +175,15 @@ def accumulators_from_cube(ds: xr.Dataset) -> Accumulators:
         raise ValueError(f"n_paths differs between regimes: {n.tolist()}")
     arrays = {f: ds[name].values.astype(np.int64) for f, name in ACCUMULATOR_VARIABLES.items()}
     hist = np.stack([ds[f"{name}_histogram"].values for name in L.HIST_NAMES]).astype(np.int64)
-    n_months = hist.shape[2]
-    n_regimes = hist.shape[1]
+    _, n_regimes, n_months, n_cells = hist.shape
+    empty = Accumulators.zeros(n_regimes, n_months, n_cells - 2)  # what a cube may lack
     diverged = (  # cubes written before the count was kept had none counted
         ds["diverged_count"].values.astype(np.int64)
         if "diverged_count" in ds
-        else np.zeros((n_regimes, n_months), np.int64)
+        else empty.diverged_count
     )
     conditional = cube_conditional.sums_from_cube(ds) or {
-        "hazard_sums": np.zeros((2, 0, n_months, L.N_LIMBS), np.int64),
-        "hazard_cross": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
-        "hazard_hits": np.zeros((2, 0, 0, n_months, L.N_LIMBS), np.int64),
+        name: getattr(empty, name) for name in ("hazard_sums", "hazard_cross", "hazard_hits")
     }
     return Accumulators(
         n_paths=int(n[0]), hist=hist, diverged_count=diverged, **arrays, **conditional
