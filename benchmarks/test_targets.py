@@ -13,14 +13,16 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from .bench_calibrate import TARGET_SECONDS as CALIBRATE_TARGET
 from .bench_calibrate import calibrate_seconds
 from .bench_dask_overhead import TARGET as DASK_TARGET
 from .bench_dask_overhead import machine, overhead_seconds
 from .bench_memory import TARGET as MEMORY_TARGET
 from .bench_memory import peak_rss
+from .bench_rare_events import SHIPPED_CONFIGS, efficiency
 from .bench_rare_events import TARGET as RARE_TARGET
-from .bench_rare_events import efficiency
 from .bench_required_pace import TARGET_SECONDS as PACE_TARGET
 from .bench_required_pace import required_pace_seconds
 
@@ -104,9 +106,10 @@ def test_targets_required_pace(benchmark, capsys):
     )
 
 
-def test_targets_rare_events(benchmark, capsys):
+@pytest.mark.parametrize("config", SHIPPED_CONFIGS, ids=["default", "judgement"])
+def test_targets_rare_events(benchmark, capsys, config):
     paths = _size("RMP_RISK_BENCH_RARE_PATHS", 100_000)
-    result = benchmark.pedantic(efficiency, args=(paths,), rounds=1)
+    result = benchmark.pedantic(efficiency, args=(paths, "crisis", config), rounds=1)
     ratio = result.worst
     _report(
         capsys,

@@ -65,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--rare-events",
         metavar="TIER",
-        help="also estimate TIER's odds (tight, stress or crisis) by conditional Monte Carlo: "
-        '[rare_events] estimator = "conditional" (docs/rare_events.md)',
+        help="also estimate TIER's odds (tight, stress, crisis or systemic) by conditional "
+        'Monte Carlo: [rare_events] estimator = "conditional" (docs/rare_events.md)',
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)

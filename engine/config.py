@@ -276,14 +276,15 @@ class Uncertainty:
 
 
 RARE_EVENT_ESTIMATORS = ("plain", "conditional")
-RARE_EVENT_TIERS = ("tight", "stress", "crisis")  # the tiers a day's spread noise decides
+# the tiers a day's spread noise and jump decide (systemic: on the last day of its run)
+RARE_EVENT_TIERS = ("tight", "stress", "crisis", "systemic")
 
 
 @dataclass(frozen=True)
 class RareEvents:
     """The estimator of one event tier's odds (``docs/rare_events.md``). ``plain`` (the
     default): the counts alone. ``conditional``: also the conditional Monte Carlo estimate of
-    ``tier`` (each day adds its probability over the spread noise) from the same paths,
+    ``tier`` (each day adds its probability over the spread noise and jump) from the same paths,
     combined with the count as a control variate."""
 
     estimator: str = "plain"

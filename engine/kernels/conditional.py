@@ -1,17 +1,21 @@
 """Conditional Monte Carlo of a spread tier: each regime-day adds the probability, over the
-day's spread noise alone, that the tier fires, instead of whether it did.
+day's spread noise and spread jump, that the tier fires, instead of whether it did.
 
-Given everything a day draws but its spread-noise shock η, the latent spread is
-``base + scale · η`` and the tier fires exactly when it reaches a level ``latent_needed`` (the
-spread, SRF take-up and EFFR tests are all non-decreasing in the latent spread). The day's
-hazard ``q = P(η ≥ (needed − base) / scale)`` is one Student-t tail. Summed over the days of a
-month on which the tier has not yet fired (in the month, or ever), it is an unbiased estimate of
-the month's probability (of the first event falling in the month): E[1{not yet} · 1{fires}] =
-E[1{not yet} · q], as "not yet" is known before η is drawn. Each path's monthly and cumulative
-estimates, their squares, their products across regimes and their sums over the paths on which
-a regime had the tier (for the control variate, ``engine.cube_conditional``) are added as
-fixed-point integers (``fixed.py``): sums independent of the order of the paths. Shapes:
-R regimes, M months, N_LIMBS limbs, N tail-table intervals.
+Given everything a day draws but its spread-noise shock η and its jump J (Exponential, mean μ,
+with probability π), the latent spread is ``base + scale · η + J`` and the tier fires exactly
+when it reaches a level ``latent_needed`` (the spread, SRF take-up and EFFR tests are all
+non-decreasing in the latent spread; ``systemic`` fires on the day its run of days at its
+spread is completed, and only that day's test is integrated). The day's hazard is
+``q = P(η ≥ (needed − base) / scale) + π E[exp(−d / μ); d > 0]``, d = needed − base − scale · η:
+one Student-t tail for the noise alone, and the jump's share, whose expectation over η is
+estimated from the day's drawn η (unbiased; a closed form in J). Summed over the days of a month
+on which the tier has not yet fired (in the month, or ever), it is an unbiased estimate of the
+month's probability (of the first event falling in the month): E[1{not yet} · 1{fires}] =
+E[1{not yet} · q], as "not yet" is known before η and J are drawn. Each path's monthly and
+cumulative estimates, their squares, their products across regimes and their sums over the
+paths on which a regime had the tier (for the control variate, ``engine.cube_conditional``)
+are added as fixed-point integers (``fixed.py``): sums independent of the order of the paths.
+Shapes: R regimes, M months, N_LIMBS limbs, N tail-table intervals.
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ def needed_spread_and_srf(tier, p):
         return p[L.P_EV_TIGHT], math.inf
     if tier == L.E_STRESS:
         return p[L.P_EV_STRESS], p[L.P_EV_STRESS_SRF]
+    if tier == L.E_SYSTEMIC:  # the spread test of the run's last day; no SRF test
+        return p[L.P_EV_SYSTEMIC], math.inf
     spread = p[L.P_EV_CRISIS]
     # EFFR = e0 + ψ max(0, spread − s0) > top
     if p[L.P_EFFR_E0] > p[L.P_EFFR_TOP]:
@@ -111,22 +117,46 @@ def tier_latent(tier, ceiling, p):
 
 
 @jit(inline="always")
-def add_day_hazard(hazard, r, gap, step, month_bits, ever_bits):
-    """Add regime ``r``'s hazard of the day, P(step · T ≥ gap) (T the standard Student t;
-    ``gap``, bp, from the latent spread without its noise to the tier's level; ``step``, bp,
-    the noise's scale), to its estimates; ``month_bits`` and ``ever_bits`` the tiers it has
-    had this month and before it."""
+def can_fire_today(tier, run_before, p):
+    """Whether ``tier`` can fire today: always, but for ``systemic``, which fires on the day
+    its run of days at or above its spread reaches ``P_EV_SYSTEMIC_DAYS``; ``run_before`` is
+    the run up to yesterday (days)."""
+    return tier != L.E_SYSTEMIC or run_before + 1 >= p[L.P_EV_SYSTEMIC_DAYS]
+
+
+@jit(inline="always")
+def jump_hazard(short, log_jump_p, jump_mean):
+    """The jump's share of the day's hazard, given the day's noise: P(a jump reaches the level)
+    = π P(J ≥ short) = π exp(−short / μ) when the latent spread with its noise but no jump is
+    ``short`` (bp) below the tier's level, else 0 (the noise alone reaches it: the tail's
+    share). ``log_jump_p`` log π, ``jump_mean`` μ (bp) of the exponential jump J."""
+    if short <= 0.0 or jump_mean <= 0.0:
+        return 0.0
+    return math.exp(log_jump_p - short / jump_mean)
+
+
+@jit(inline="always")
+def add_day_hazard(hazard, r, gap, step, by_jump, fired, month_bits, ever_bits):
+    """Add regime ``r``'s hazard of the day, P(step · T ≥ gap) + ``by_jump`` (T the standard
+    Student t; ``gap``, bp, from the latent spread without its noise and jump to the tier's
+    level; ``step``, bp, the noise's scale; ``by_jump``, ``jump_hazard``'s share, an unbiased
+    estimate over the noise of P(step · T < gap ≤ step · T + jump)), to its estimates;
+    ``month_bits`` and ``ever_bits`` the tiers it has had this month and before it. On a
+    diverged path (``gap`` or ``step`` not finite) there is no distribution to integrate: the
+    day adds whether the tier ``fired`` (latent ≥ level, as the day's tests decide it)."""
     bit = 1 << hazard.tier
     in_month = (month_bits & bit) == 0
     never = ((month_bits | ever_bits) & bit) == 0
     if not (in_month or never):
         return
-    if step > 0.0:
-        q = tail_probability(hazard.tail, gap / step)
+    if not (math.isfinite(gap) and math.isfinite(step)):
+        q = 1.0 if fired else 0.0
+    elif step > 0.0:
+        q = tail_probability(hazard.tail, gap / step) + by_jump
     elif step < 0.0:
-        q = 1.0 - tail_probability(hazard.tail, gap / step)
+        q = 1.0 - tail_probability(hazard.tail, gap / step) + by_jump
     else:
-        q = 1.0 if gap <= 0.0 else 0.0
+        q = (1.0 if gap <= 0.0 else 0.0) + by_jump
     if in_month:
         hazard.y[r, Y_MONTH] += q
     if never:

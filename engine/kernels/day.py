@@ -18,7 +18,13 @@ import numpy as np
 
 from ..accelerate import jit
 from . import layout as L
-from .conditional import add_day_hazard, close_month, tier_latent
+from .conditional import (
+    add_day_hazard,
+    can_fire_today,
+    close_month,
+    jump_hazard,
+    tier_latent,
+)
 from .counts import count_month, histogram_bin
 from .curve import curve_shape
 
@@ -336,10 +342,14 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             # u / p is uniform on (0, 1) given a jump: its log sets the exponential size.
             jump = -p[L.P_JUMP_MEAN] * (log_u_jump - log_jump_p)
             latent += jump
-        if hazard is not None:
-            base = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + carried + jump  # latent but noise
+        if hazard is not None and can_fire_today(hazard.tier, rf[r, RF_SYSTEMIC_RUN], p):
+            # bp, from the latent spread without its noise and jump to the tier's level
+            to_level = needed - (p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + carried)
             step = noise_scale * p[L.P_NOISE_T_SCALE]
-            add_day_hazard(hazard, r, needed - base, step, month_bits[r], work.ever_bits[r])
+            by_jump = jump_hazard(to_level - noise_scale * eta, log_jump_p, p[L.P_JUMP_MEAN])
+            fired = latent >= needed
+            ever = work.ever_bits[r]
+            add_day_hazard(hazard, r, to_level, step, by_jump, fired, month_bits[r], ever)
         spread = latent
         srf = 0.0
         if latent > p[L.P_SRF_RATE]:  # the stigma is positive: below the rate, no SRF
