@@ -182,6 +182,8 @@ class Spread:
     jump_p0: float = bounded(ge=0, le=1)
     jump_lambda: float = bounded(ge=0)
     jump_mean_bp: float = bounded(ge=0)
+    # bp, the lowest spread (the ON RRP offering rate − IORB); None: no floor (MODEL.md §4)
+    floor_bp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -644,6 +646,7 @@ def _checkbounded(fld, value, source, key):
 
 def _check_consistency(config: Config) -> None:
     src = config.source
+    _check_spread_floor(config)
     tga = config.tga
     if len(tga.anchor_dates) != len(tga.anchor_bn):
         raise ConfigError(src, "tga.anchor_bn", "must have one value per tga.anchor_dates entry")
@@ -731,6 +734,25 @@ def _check_rare_events(config: Config) -> None:
     if rare.tier not in RARE_EVENT_TIERS:
         message = f"unknown tier {rare.tier!r} (one of {', '.join(RARE_EVENT_TIERS)})"
         raise ConfigError(src, "rare_events.tier", message)
+
+
+def _check_spread_floor(config: Config) -> None:
+    """The floor must lie below the SRF rate and every spread threshold of an event."""
+    floor = config.spread.floor_bp
+    if floor is None:
+        return
+    events = config.events
+    above = {
+        "events.tight_bp": events.tight_bp,
+        "events.stress_bp": events.stress_bp,
+        "events.crisis_bp": events.crisis_bp,
+        "events.systemic_bp": events.systemic_bp,
+    }
+    if config.srf.enabled:
+        above["srf.rate_above_iorb_bp"] = config.srf.rate_above_iorb_bp
+    for key, value in above.items():
+        if floor >= value:
+            raise ConfigError(config.source, "spread.floor_bp", f"must be below {key} ({value})")
 
 
 def _check_uncertainty(config: Config) -> None:

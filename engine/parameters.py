@@ -58,10 +58,16 @@ def _other_liabilities0(c: Config, _) -> float:
     return i.soma_bn + i.other_assets_bn - i.currency_bn - i.tga_bn - i.on_rrp_bn - i.reserves_bn
 
 
+def _spread_floor(c: Config) -> float:
+    """The spread's floor, bp; −inf where the config has none."""
+    return c.spread.floor_bp if c.spread.floor_bp is not None else -math.inf
+
+
 def _initial_spread(c: Config, _) -> float:
     dc, i = c.demand_curve, c.initial
     ratio = i.reserves_bn / i.bank_assets_bn
-    return float(curve(dc.family, ratio, dc.alpha_bp, dc.beta_bp, dc.lambda_, dc.x0))
+    at_start = float(curve(dc.family, ratio, dc.alpha_bp, dc.beta_bp, dc.lambda_, dc.x0))
+    return max(at_start, _spread_floor(c))
 
 
 def _first_day_on_or_after(calendar: BusinessCalendar, day) -> int:
@@ -186,6 +192,7 @@ SCALARS = (
     Scalar("NOISE_T_SCALE", "1", lambda c, _: _t_scale(c.spread.noise_t_df)),
     Scalar("CURVE_FAMILY", "index", _curve_family),
     Scalar("RATIO0", "1", lambda c, _: c.initial.reserves_bn / c.initial.bank_assets_bn),
+    Scalar("SPREAD_FLOOR", "bp", lambda c, _: _spread_floor(c)),
 )
 SCALAR_NAMES = tuple(s.name for s in SCALARS)
 DRAWN = tuple(s for s in SCALARS if s.drawn is not None)

@@ -122,6 +122,8 @@ def test_base_default_keyword(tmp_path):
         ("[tga.debt_ceiling]\nprobability = 1.5\n", "tga.debt_ceiling.probability", "<= 1"),
         ("[simulation]\nregimes = ['Q']\n", "simulation.regimes", "no regime named"),
         ("[output]\nquantiles = [0.5, 1.5]\n", "output.quantiles", "(0, 1)"),
+        ("[spread]\nfloor_bp = 12.0\n", "spread.floor_bp", "below events.tight_bp"),
+        ("[spread]\nfloor_bp = -inf\n", "spread.floor_bp", "expected a finite number"),
         ("[tga]\nanchor_bn = [1.0]\n", "tga.anchor_bn", "one value per"),
         ("[tga]\ndaily_sd_bn = inf\n", "tga.daily_sd_bn", "expected a finite number"),
         ("[tga]\ndaily_sd_bn = nan\n", "tga.daily_sd_bn", "expected a finite number"),

@@ -88,6 +88,7 @@ class Limits(NamedTuple):
     ev_scarce_reserves: float  # $bn
     ev_scarce_ratio: float  # 1, reserves / bank assets
     curve_family: int  # ``layout.CURVE_*``
+    spread_floor: float  # bp, −inf: none
 
 
 class DayWork(NamedTuple):
@@ -174,6 +175,7 @@ def limits_of(p):
         p[L.P_EV_SCARCE_RESERVES],
         p[L.P_EV_SCARCE_RATIO],
         int(p[L.P_CURVE_FAMILY]),
+        p[L.P_SPREAD_FLOOR],
     )
 
 
@@ -358,6 +360,8 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             if latent > ceiling:
                 spread = ceiling + p[L.P_SRF_LEAK] * (latent - ceiling)
                 srf = p[L.P_SRF_TAKEUP] * (latent - ceiling)
+        elif spread < limits.spread_floor:  # repo does not trade below the ON RRP rate
+            spread = limits.spread_floor
         effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * max(0.0, spread - p[L.P_EFFR_S0])
         reported = rs[r, RS_RESERVES] + srf  # SRF repo adds to reserves for the day
         bank_assets = bank_ex_reserves + reported

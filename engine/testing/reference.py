@@ -131,6 +131,7 @@ class ReferencePaths:
         cap = ceiling[:, None]
         above = latent > cap
         spread = np.where(above, cap + p[L.P_SRF_LEAK] * (latent - cap), latent)
+        spread = np.where(spread < p[L.P_SPREAD_FLOOR], p[L.P_SPREAD_FLOOR], spread)
         srf = np.where(above, p[L.P_SRF_TAKEUP] * (latent - cap), 0.0)
         effr = p[L.P_EFFR_E0] + p[L.P_EFFR_PSI] * np.maximum(0.0, spread - p[L.P_EFFR_S0])
         reported = reserves + srf
