@@ -123,15 +123,15 @@ def efficiency(paths: int = 50_000, tier: str = "crisis", config_path=None) -> E
     rare = p < RARE_MONTH
     stats = np.full((p.shape[0], 3), np.nan)
     for r in range(p.shape[0]):
-        if rare[r].any():
-            values = monthly[r, rare[r]]
+        values = monthly[r, rare[r] & np.isfinite(monthly[r])]  # no path near it: 0 / 0
+        if values.size:
             stats[r] = (values.min(), np.median(values), values.max())
     return Efficiency(
         regimes=tuple(schedule.regime_names),
         cumulative=cumulative,
         first_month=monthly[:, 0],
         rare_months=stats,
-        rare_month_count=rare.sum(axis=1),
+        rare_month_count=(rare & np.isfinite(monthly)).sum(axis=1),
         plain_seconds=seconds["plain"],
         conditional_seconds=seconds["conditional"],
         paths=paths,

@@ -98,9 +98,9 @@ def test_a_tier_fires_exactly_when_the_latent_spread_reaches_its_level(tier):
     """On every traced regime-day of the shipped default (6 months, with its stress), the
     kernel's event bit equals latent ≥ latent_needed(...), the inverse the estimator uses;
     for ``systemic``, on the days that can complete its run (``can_fire_today``)."""
-    config = small(load_config(SHIPPED_DEFAULT), months=6, paths=300, block=100)
+    config = small(load_config(SHIPPED_DEFAULT), months=6, paths=1000, block=100)
     schedule = build_schedule(config)
-    trace = trace_paths(schedule, 300, SEED, 100)
+    trace = trace_paths(schedule, 1000, SEED, 100)
     p = schedule.params
     ceilings = p[L.P_SRF_RATE] + np.exp(
         p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * trace.shocks[..., L.S_STIGMA]
@@ -120,7 +120,7 @@ def test_a_tier_fires_exactly_when_the_latent_spread_reaches_its_level(tier):
         assert yesterday.sum() > 100
         np.testing.assert_array_equal(yesterday, _can_fire(e, p, _runs(at)))
         clear &= yesterday
-    assert fired[clear].sum() > 50 and (~fired[clear]).sum() > 50  # both sides are tried
+    assert fired[clear].sum() > 100 and (~fired[clear]).sum() > 100  # both sides are tried
     np.testing.assert_array_equal(fired[clear], (latent >= needed)[clear])
 
 
@@ -145,9 +145,9 @@ def _agree_with_the_count(config, tier, n=40_000):
     """Run ``n`` paths of ``config`` (seed SEED) with ``tier`` conditioned. Every regime and
     month, monthly and cumulative: the conditional estimate (from the exact sums: unbiased) and
     the reported combination with the count each within 3 combined standard errors
-    (√(SE_plain² + SE²)) of the plain estimate; the combination's standard error never above
-    either estimator's. Returns (plain, plain SE, conditional SE), each (2, R, M): monthly,
-    cumulative."""
+    (√(SE_plain² + SE²)) of the plain estimate, or both 0 where no path came near the tier (at
+    most half the cells); the combination's standard error never above either estimator's.
+    Returns (plain, plain SE, conditional SE), each (2, R, M): monthly, cumulative."""
     config = conditional(small(config, paths=n, block=1000), tier)
     schedule = build_schedule(config)
     acc = simulate_blocks(schedule, SEED, 1000, [(b, 1000) for b in range(n // 1000)])
@@ -164,8 +164,11 @@ def _agree_with_the_count(config, tier, n=40_000):
         reported_se = cube[f"conditional_{prefix}event_probability_stderr"].values
         for estimate, se in ((means[e], conditional_se[e]), (reported, reported_se)):
             combined = np.sqrt(plain_se**2 + se**2)
-            z = np.abs(estimate - plain) / combined
-            assert (combined > 0).all() and z.max() <= Z_TOLERANCE, (prefix, z.max())
+            seen = combined > 0  # elsewhere no path came near the tier: both estimates are 0
+            np.testing.assert_array_equal(estimate[~seen], 0.0)
+            np.testing.assert_array_equal(plain[~seen], 0.0)
+            z = np.abs(estimate - plain)[seen] / combined[seen]
+            assert seen.sum() >= seen.size // 2 and z.max() <= Z_TOLERANCE, (prefix, z.max())
         assert (reported_se <= np.minimum(plain_se, conditional_se[e]) * (1 + 1e-9)).all()
         plains.append(plain)
         plain_ses.append(plain_se)
@@ -184,7 +187,7 @@ def test_conditional_and_plain_estimates_agree_on_the_shipped_default():
 @pytest.mark.slow  # 40,000 paths of 24 months
 def test_systemic_odds_agree_with_the_count():
     """``_agree_with_the_count`` for P(systemic), on the shipped default, where runs of 100bp
-    days happen (2.6–16.7% by 24 months): the hazard of the run's last day."""
+    days happen (1.7–11% by 24 months): the hazard of the run's last day."""
     plain, _, _ = _agree_with_the_count(load_config(SHIPPED_DEFAULT), "systemic")
     assert (plain[1, :, -1] > 0.01).all()
 
