@@ -151,12 +151,14 @@ def add_day_hazard(hazard, r, gap, step, by_jump, fired, month_bits, ever_bits):
         return
     if not (math.isfinite(gap) and math.isfinite(step)):
         q = 1.0 if fired else 0.0
-    elif step > 0.0:
-        q = tail_probability(hazard.tail, gap / step) + by_jump
-    elif step < 0.0:
-        q = 1.0 - tail_probability(hazard.tail, gap / step) + by_jump
     else:
-        q = (1.0 if gap <= 0.0 else 0.0) + by_jump
+        if step > 0.0:
+            by_noise = tail_probability(hazard.tail, gap / step)
+        elif step < 0.0:
+            by_noise = 1.0 - tail_probability(hazard.tail, gap / step)
+        else:
+            by_noise = 1.0 if gap <= 0.0 else 0.0
+        q = by_noise + by_jump
     if in_month:
         hazard.y[r, Y_MONTH] += q
     if never:
