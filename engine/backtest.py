@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from .calibrate.state import bank_assets_on_reserve_dates, initial_state, set_st
 from .config import Config, RareEvents, from_plain, load_config
 from .errors import InputError
 from .kernels.layout import EVENT_NAMES
-from .outputs import check_writable_folder
+from .outputs import check_writable_folder, write_json
 from .scoring import (
     band_coverage,
     brier,
@@ -39,6 +37,7 @@ from .scoring import (
 DEFAULT_PATHS = 20_000  # paths: a 12-month tier probability of 1% to ±0.07% (1 s.e.)
 TREND_MONTHS = 6  # months of Fed total assets before the start that set the "trend" regime
 TREND_REGIME = "trend"
+REALIZED_REGIME = "realized"  # a regime table given by the caller (the Fed's realized purchases)
 SCORED = {  # cube variable → (label, unit) of the scored monthly values
     "reserves_eom": ("month-end reserves", "$bn"),
     "tga_eom": ("month-end TGA", "$bn"),
@@ -80,13 +79,15 @@ def forecast_config(
     before: MarketData,
     start: dt.date,
     months: int,
-    regime: str | None,
+    regime: str | dict[str, Any] | None,
     paths: int,
     seed: int | None,
 ) -> tuple[Config, list[str]]:
     """The config of the forecast: ``config``'s parameters, the state of ``before`` (data up to
-    the day before ``start``), ``months`` months from ``start`` under ``regime`` (or the
-    balance-sheet trend). Returns the config and the rules used, in words."""
+    the day before ``start``), ``months`` months from ``start`` under ``regime``: a regime of the
+    config by name, a regime table of its own (run as ``realized``: e.g. the Fed's realized
+    purchases), or None for the balance-sheet trend. Returns the config and the rules used, in
+    words."""
     values = config.to_dict()
     notes: list[str] = []
     bank, rule = bank_assets_on_reserve_dates(
@@ -104,7 +105,10 @@ def forecast_config(
     values["simulation"].update(horizon_months=months, n_paths=paths)
     if seed is not None:
         values["simulation"]["seed"] = seed
-    if regime is None:
+    if isinstance(regime, dict):
+        values["regimes"] = {REALIZED_REGIME: regime}
+        values["simulation"]["regimes"] = [REALIZED_REGIME]
+    elif regime is None:
         if before.fed_assets_bn is None:
             raise BacktestError("no WALCL.csv before the start for the trend regime: give --regime")
         pace, rule = trend_pace(before.fed_assets_bn)
@@ -167,7 +171,7 @@ class BacktestResult:
             ylabel = f"{label} ({unit})"
             fan_chart(times, self.quantiles[name], self.realized[name], title, ylabel, path)
             self.figures.append(path)
-        _write_json(out_dir / "backtest.json", self.to_json())
+        write_json(out_dir / "backtest.json", self.to_json())
 
     def table(self) -> str:
         """The scores as text: coverage, then each tier's Brier, skill and log score."""
@@ -191,25 +195,6 @@ class BacktestResult:
 
 def _fmt(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
-
-
-def _clean(x):
-    """JSON-able: NaN → None, numpy scalars → Python."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
 
 
 def backtest(
@@ -253,6 +238,29 @@ def _window(series: pd.Series | None, first: pd.Timestamp) -> pd.Series | None:
     return None if series is None else series.loc[first:]
 
 
+def realized_tiers(
+    data: MarketData, config: Config, first: pd.Timestamp, months: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The event tiers realized in each month of ``months`` (0/1/NA, (M, E)), tested with
+    ``config``'s thresholds on ``data`` from ``first`` on (see ``scoring.realized_events``)."""
+    if data.spread_bp is None:
+        raise BacktestError("no spread series (SOFR/EFFR and IORB/IOER) to score against")
+    ratio = None
+    bank, _ = bank_assets_on_reserve_dates(data, config, config.bank_assets.growth_per_year.mid)
+    if bank is not None and data.reserves_bn is not None:
+        ratio = (data.reserves_bn / bank.reindex(data.reserves_bn.index)).dropna()
+    return realized_events(
+        _window(data.spread_bp, first),
+        _window(data.effr_spread_bp, first),
+        _window(data.srf_bn, first),
+        _window(data.reserves_bn, first),
+        _window(ratio, first),
+        config.events,
+        config.effr.top_of_range_above_iorb_bp,
+        months,
+    )
+
+
 def score(
     cube: xr.Dataset,
     regime: str,
@@ -283,28 +291,9 @@ def score(
         points += n
     pit = {name: pit_values(cube, regime, name, realized[name]) for name in SCORED}
 
-    def events(data: MarketData, window_first: pd.Timestamp, month_starts) -> pd.DataFrame:
-        if data.spread_bp is None:
-            raise BacktestError("no spread series (SOFR/EFFR and IORB/IOER) to score against")
-        ratio = None
-        growth = config.bank_assets.growth_per_year.mid
-        bank, _ = bank_assets_on_reserve_dates(data, config, growth)
-        if bank is not None and data.reserves_bn is not None:
-            ratio = (data.reserves_bn / bank.reindex(data.reserves_bn.index)).dropna()
-        return realized_events(
-            _window(data.spread_bp, window_first),
-            _window(data.effr_spread_bp, window_first),
-            _window(data.srf_bn, window_first),
-            _window(data.reserves_bn, window_first),
-            _window(ratio, window_first),
-            config.events,
-            config.effr.top_of_range_above_iorb_bp,
-            month_starts,
-        )
-
-    outcome = events(after, first, times)
+    outcome = realized_tiers(after, config, first, times)
     history_months = _complete_months_before(before, first)
-    reference = climatology(events(before, history_months[0], history_months))
+    reference = climatology(realized_tiers(before, config, history_months[0], history_months))
     predicted = cube.event_probability.sel(regime=regime).to_pandas().T  # (time, event)
     predicted.index = times
     summary: dict[str, Any] = {

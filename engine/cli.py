@@ -16,6 +16,7 @@ from pathlib import Path
 from ._version import __version__
 from .cli_cache import add_parser as add_cache_parser
 from .cli_decisions import add_parsers as add_decision_parsers
+from .cli_evaluate import add_parser as add_evaluate_parser
 from .cli_options import (
     UsageError,
     add_backend_options,
@@ -109,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use observations dated on or before DATE (YYYY-MM-DD)",
     )
     calibrate.add_argument(
+        "--since",
+        type=date,
+        metavar="DATE",
+        help="use observations dated on or after DATE only (a calibration window; default: all)",
+    )
+    calibrate.add_argument(
         "--out", required=True, type=Path, metavar="CONFIG", help="the config to write (TOML)"
     )
     calibrate.add_argument(
@@ -158,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
     backtest.set_defaults(handler=_backtest)
 
+    add_evaluate_parser(sub)
     add_decision_parsers(sub)
 
     report = sub.add_parser(
@@ -199,7 +207,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     check_output(args.out, args.overwrite)  # before any fitting
     started = time.perf_counter()
-    result = calibrate(args.data_dir, args.until, base=args.base, progress=say)
+    result = calibrate(args.data_dir, args.until, base=args.base, progress=say, since=args.since)
     result.write(args.out, command="rmp-risk " + shlex.join(args.argv))
     print(result.table())
     say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .errors import InputError
 
@@ -31,3 +37,25 @@ def check_writable_file(path: Path, option: str) -> None:
     if path.is_dir():
         raise OutputLocationError(f"{option} {path}: is a directory")
     check_writable_folder(path.parent, option, path)
+
+
+def json_ready(x: Any) -> Any:
+    """``x`` as plain JSON values: numpy scalars and arrays → Python, NaN and infinities → None."""
+    if isinstance(x, dict):
+        return {str(k): json_ready(v) for k, v in x.items()}
+    if isinstance(x, np.ndarray):
+        return json_ready(x.tolist())
+    if isinstance(x, list | tuple):
+        return [json_ready(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``json_ready(payload)`` to ``path`` atomically (a hidden file beside it, renamed)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)

@@ -26,6 +26,8 @@ class Progress:
         Paths of the whole run.
     done : int
         Paths already done before this session (a resumed run); they do not count in the rate.
+    unit : str
+        What is counted ("paths"; "origins" for an evaluation).
     status : callable, optional
         Returns what the workers are doing (e.g. a batch queue's jobs), drawn after the ETA;
         None or "" draws nothing.
@@ -37,8 +39,10 @@ class Progress:
         done: int = 0,
         stream: TextIO | None = None,
         status: Callable[[], str | None] | None = None,
+        unit: str = "paths",
     ):
         self.n_paths, self.done, self.resumed = n_paths, done, done
+        self.unit = unit
         self.stream = stream or sys.stderr
         self.status = status
         self.started = self.last_drawn = 0.0
@@ -72,8 +76,8 @@ class Progress:
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         eta_text = f"ETA {eta:5.0f}s" if eta == eta else "ETA     ?"
         line = (
-            f"[{bar}] {share:6.1%}  {self.done:,}/{self.n_paths:,} paths  "
-            f"{rate:,.0f} paths/s  {elapsed:5.1f}s  {eta_text}"
+            f"[{bar}] {share:6.1%}  {self.done:,}/{self.n_paths:,} {self.unit}  "
+            f"{rate:,.{2 if rate < 10 else 0}f} {self.unit}/s  {elapsed:5.1f}s  {eta_text}"
         )
         status = self.status() if self.status is not None else None
         if status:

@@ -19,7 +19,7 @@ from engine.calendar import business_days
 SEED = 20090102  # fixed seed: the synthetic files are the same on every run
 START = dt.date(2009, 1, 1)
 END = dt.date(2019, 6, 28)
-SOFR_START = dt.date(2018, 4, 2)  # first SOFR publication date in FRED
+SOFR_START = dt.date(2018, 4, 2)  # synthetic first SOFR date (the real SOFR.csv starts 2018-04-03)
 
 # Synthetic IOER path, %: 0.25 to 2015-12-16, then steps up (dates and sizes synthetic).
 IOER_STEPS = (
@@ -63,7 +63,7 @@ def write_older_window(folder: Path) -> None:
     Files (units as FRED serves them): ``IOER.csv`` (%, calendar days, header ``DATE``),
     ``EFFR.csv`` (%, weekdays with ``.`` on holidays), ``SOFR.csv`` (%, business days from
     2018-04-02), ``WDTGAL.csv``, ``WRESBAL.csv``, ``WALCL.csv`` ($ millions, Wednesdays),
-    ``RRPONTSYD.csv`` ($ billions, business days), ``WCURCIR.csv``,
+    ``WCURCIR.csv`` ($ millions, Wednesdays), ``RRPONTSYD.csv`` ($ billions, business days),
     ``TLAACBW027SBOG.csv`` ($ billions, Wednesdays).
     """
     rng = np.random.default_rng(SEED)
@@ -115,8 +115,9 @@ def write_older_window(folder: Path) -> None:
     rrp = np.where(business >= pd.Timestamp("2013-09-23"), rng.uniform(0, 300, len(business)), 0)
     _write(folder, "RRPONTSYD", "DATE", business, rrp, 3)
 
-    currency = _path(wednesdays, {"2009-01-01": 880.0, "2019-06-28": 1_750.0})
-    _write(folder, "WCURCIR", "observation_date", wednesdays, currency + rng.normal(0, 3, n), 1)
+    # WCURCIR: $ millions, as FRED serves it (~$0.88T in 2009 to ~$1.75T in 2019).
+    currency = _path(wednesdays, {"2009-01-01": 880e3, "2019-06-28": 1_750e3})
+    _write(folder, "WCURCIR", "observation_date", wednesdays, currency + rng.normal(0, 3e3, n), 0)
 
     banks = _path(wednesdays, {"2009-01-01": 11_500.0, "2019-06-28": 17_500.0})
     _write(folder, "TLAACBW027SBOG", "DATE", wednesdays, banks + rng.normal(0, 50, n), 4)

@@ -10,20 +10,24 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.calibrate.demand_curve import FAMILIES, LAMBDA_MAX, curve
-from engine.calibrate.pipeline import Calibration, calibrate
-from engine.calibrate.readers import DATA_DIR
+from engine.calibrate.fitted import FittedBlock
+from engine.calibrate.pipeline import Calibration, _uncertainty_blocks, _written, calibrate
+from engine.calibrate.readers import DATA_DIR, read_fred
 from engine.cli import main
 from engine.config import load_config
 from engine.kernels.layout import CAL_NAMES
 
+from .conftest import MODEL_CONFIG
 from .market_fixtures import write_older_window
 
 pytestmark = pytest.mark.slow  # compiles and runs the kernels
 
 SHIPPED_UNTIL = dt.date(2025, 12, 31)
+SHIPPED_SINCE = dt.date(2021, 6, 23)  # the shipped default's window: its data then began there
 OLDER_UNTIL = dt.date(2019, 6, 28)
 ERROR_PREFIX = "rmp-risk: error: "
 
@@ -73,9 +77,10 @@ def one_error_line(err: str) -> str:
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory) -> tuple[Calibration, Path]:
-    """(the calibration of engine/data to 2025-12-31, the config file it wrote)."""
+    """(the calibration of engine/data over the shipped default's window, 2021-06-23 →
+    2025-12-31, the config file it wrote)."""
     out = tmp_path_factory.mktemp("calibrated") / "calibrated.toml"
-    cal = calibrate(DATA_DIR, SHIPPED_UNTIL)
+    cal = calibrate(DATA_DIR, SHIPPED_UNTIL, since=SHIPPED_SINCE)
     cal.write(out)
     return cal, out
 
@@ -116,6 +121,7 @@ def test_known_facts_of_the_shipped_data(shipped):
         assert config.simulation.start == dt.date(2026, 1, 2)  # 2026-01-01 is a holiday
         assert config.initial.tga_bn == 872.853  # $bn, DTS TGA close 2025-12-31
         assert config.initial.on_rrp_bn == 105.993  # $bn, RRPONTSYD 2025-12-31
+        assert config.initial.currency_bn == 2442.232  # $bn, WCURCIR 2025-12-31 ($2,442,232mn)
         assert config.srf.enabled is True  # the SRF exists since 2021-07-28
 
 
@@ -267,3 +273,67 @@ def test_older_window_calibrates_without_srf(tmp_path):
     assert load_config(out) == config
     srf_line = [v for k, v, _ in assignments(out.read_text(encoding="utf-8")) if k == "srf.enabled"]
     assert srf_line == ["false"]
+
+
+@pytest.mark.slow
+def test_cli_calibrates_the_shipped_data_to_an_older_date(tmp_path, capsys):
+    """`rmp-risk calibrate engine/data --until 2019-06-28` (WCURCIR in $ millions, IOER, EFFR
+    before SOFR, weekly TGA, no SRF) exits 0 and writes a config in model units."""
+    out = tmp_path / "c.toml"
+    assert run_calibrate(DATA_DIR, out, until="2019-06-28") == 0
+    assert ERROR_PREFIX not in capsys.readouterr().err
+    config = load_config(out)
+    assert config.initial.as_of == OLDER_UNTIL
+    assert config.srf.enabled is False
+    # last Wednesday on or before 2019-06-28: WCURCIR 1,738,215 and WRESBAL 1,504,737 ($ millions)
+    assert config.initial.currency_bn == 1738.215
+    assert read_fred(DATA_DIR / "WCURCIR.csv")[dt.datetime(2019, 6, 26)] == 1_738_215
+    assert config.initial.reserves_bn == 1504.737
+    lines = assignments(out.read_text(encoding="utf-8"))
+    assert [key for key, _, comment in lines if not comment] == []
+
+
+# Windows of the shipped data (the shipped default's length, 1,652 days) whose calibration once
+# failed: a covariance made indefinite by its 6-digit rounding (2017-03-31), a daily TGA that
+# starts a week before the cut (2021-06-30: 5 days of daily ratio), a jump probability of 29.9
+# at the knee from that partial daily ratio (2021-12-31).
+@pytest.mark.slow
+@pytest.mark.parametrize("until", ["2017-03-31", "2021-06-30", "2021-12-31"])
+def test_calibration_windows_that_once_failed(until):
+    until = dt.date.fromisoformat(until)
+    since = until - (SHIPPED_UNTIL - SHIPPED_SINCE)
+    cal = calibrate(DATA_DIR, until, base=MODEL_CONFIG, since=since)
+    assert cal.config.spread.jump_p0 <= 1.0
+    for block in cal.config.uncertainty.block:
+        assert (
+            np.linalg.eigvalsh(np.asarray(block.covariance)).min()
+            >= -1e-9 * np.abs(np.asarray(block.covariance)).max()
+        )
+    if until >= dt.date(2021, 6, 24):  # the daily TGA starts inside the window
+        assert any("weekly ratio interpolated to 2021-06-23, then" in r for r in cal.rules)
+
+
+def test_an_indefinite_covariance_is_replaced_by_its_nearest_and_said():
+    rules: list[str] = []
+    block = FittedBlock(
+        "spread_noise",
+        ("spread.noise_ar", "spread.noise_sd0_bp"),
+        np.array([0.5, 2.0]),
+        np.array([[1.0, 2.0], [2.0, 1.0]]),  # eigenvalues 3 and −1
+    )
+    values = {"spread": {"noise_ar": 0.5, "noise_sd0_bp": 2.0}}
+    (written,) = _uncertainty_blocks([block], values, rules)
+    cov = np.asarray(written["covariance"])
+    np.testing.assert_allclose(cov, [[1.5, 1.5], [1.5, 1.5]])  # −1 set to 0
+    assert rules and "smallest eigenvalue -1" in rules[0]
+
+
+def test_an_ill_conditioned_covariance_is_written_with_every_digit():
+    angle = 0.3  # radians: entries with every digit significant
+    rotation = np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]])
+    cov = rotation @ np.diag([7.4e4, 8.4e-5]) @ rotation.T  # positive definite, cond 1e9
+    rounded = [[float(f"{c:.6g}") for c in row] for row in cov]
+    assert np.linalg.eigvalsh(np.asarray(rounded)).min() < 0.0  # 6 digits: indefinite
+    rows = _written(cov)
+    assert np.linalg.eigvalsh(np.asarray(rows)).min() > 0.0
+    assert rows == cov.tolist()

@@ -131,7 +131,9 @@ def test_bank_assets_real():
     (fitted,) = result.fitted
     low, high = fitted.value
     assert -0.05 < low < high < 0.15
-    assert fitted.period == (dt.date(2017, 1, 4), dt.date(2021, 12, 29))
+    # The last TREND_YEARS (5) years of the file: from its first Wednesday after 2020-12-31.
+    assert fitted.period == (dt.date(2021, 1, 6), dt.date(2025, 12, 31))
+    assert fitted.n_obs == 261
     print(fitted.value, fitted.stderr)
 
 

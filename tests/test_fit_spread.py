@@ -358,3 +358,40 @@ def test_real_data_chain(real_chain):
     assert est.params[1] >= 0.0 and est.params[2] >= 0.0
     out = fit_srf(PUBLISHED_TAKEUP_BN, spread, latent)
     assert len(out.fitted) in (0, 3) and len(out.fitted) + len(out.kept) == 3
+
+
+def _far_from_the_knee(seed: int = 4) -> pd.DataFrame:
+    """2,000 days at ratios 0.15–0.20 whose jumps grow fast as the ratio falls (slope 100):
+    extrapolated to a knee at 0.05 the daily probability would be 0.3 e^10 ≫ 1."""
+    rng = np.random.default_rng(seed)
+    ratio = rng.uniform(0.15, 0.20, 2_000)
+    jump = rng.uniform(size=ratio.size) < 0.3 * np.exp(-100.0 * (ratio - 0.15))
+    return pd.DataFrame(
+        {"ratio": ratio, "jump": jump, "innovation_bp": np.where(jump, 9.0, 0.0), "h": 0.0}
+    )
+
+
+class _Noise:
+    params = np.array([0.5, 1.0, 0.0, 5.0])  # ρ, σ0 (bp), σ1 (bp), Student-t df
+
+    def scale(self, h):
+        return self.params[1] + self.params[2] * np.asarray(h, dtype=float)
+
+
+def test_a_jump_probability_above_one_at_the_knee_is_not_written():
+    from engine.calibrate.fit_spread import JUMP_KEYS, _jump_block
+    from engine.calibrate.fitted import StepResult
+
+    period = (dt.date(2010, 1, 1), dt.date(2017, 12, 31))
+    held = StepResult()
+    _jump_block(held, _far_from_the_knee(), _Noise(), 0.05, 4.0, 0.0, period, "test")
+    fitted = {f.key: f.value for f in held.fitted}
+    kept = {k.key: k.reason for k in held.kept}
+    assert 0.0 < fitted["spread.jump_p0"] < 1.0  # p0 refitted with λ_J held at the base's 0
+    assert "extrapolates to" in kept["spread.jump_lambda"]
+    assert held.blocks == []  # no block of a slope that was not estimated
+
+    steep = StepResult()  # the base's own slope also carries p0 above 1: the block is kept
+    _jump_block(steep, _far_from_the_knee(), _Noise(), 0.05, 4.0, 100.0, period, "test")
+    assert steep.fitted == []
+    assert {k.key for k in steep.kept} == set(JUMP_KEYS)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from engine.calibrate.market import (
+    DTS_FILE,
     IORB_START,
     SERIES_FIELDS,
     SRF_START,
@@ -65,42 +66,99 @@ def test_shipped_known_facts(shipped):
     assert shipped.on_rrp_bn[day("2025-12-31")] == 105.993
     assert shipped.reserves_bn[day("2025-10-29")] == 2848.021
     assert shipped.fed_assets_bn[day("2025-12-31")] == 6640.618
+    # WCURCIR is in $ millions: 889,417 on 2009-01-07 is $889.417bn.
+    assert shipped.currency_bn[day("2009-01-07")] == 889.417
+    assert shipped.currency_bn[day("2025-12-31")] == 2442.232
+    assert shipped.sources["currency_bn"].startswith("WCURCIR.csv ($ millions / 1,000), 2009-01-07")
+    assert shipped.bank_assets_bn[day("2025-12-31")] == 24683.0622
+    assert shipped.missing == {}
 
 
 def test_shipped_policy_rate_switch(shipped):
     rate = shipped.policy_rate_pct
     assert rate[day("2025-12-10")] == 3.90
     assert rate[day("2025-12-11")] == 3.65
-    assert rate.index[0] == IORB_START  # IORB only: the shipped data has no IOER.csv
-    assert shipped.sources["policy_rate_pct"].startswith("IORB.csv")
+    # IOER (2009-01-01 → 2021-07-28), then IORB from 2021-07-29.
+    ioer, iorb = read_fred(DATA_DIR / "IOER.csv"), read_fred(DATA_DIR / "IORB.csv")
+    assert ioer.index[-1] == day("2021-07-28") and iorb.index[0] == IORB_START
+    assert rate.index[0] == day("2009-01-01") and rate.iloc[0] == 0.25
+    expected = pd.concat([ioer, iorb]).rename("policy_rate_pct")
+    pd.testing.assert_series_equal(rate, expected, check_index_type=False, check_freq=False)
+    assert shipped.sources["policy_rate_pct"].startswith(
+        "IOER.csv to 2021-07-28, IORB.csv from 2021-07-29, 2009-01-01 → 2025-12-31"
+    )
 
 
-def test_shipped_spread_is_sofr_minus_iorb(shipped):
-    sofr, iorb = read_fred(DATA_DIR / "SOFR.csv"), read_fred(DATA_DIR / "IORB.csv")
-    common = sofr.index.intersection(iorb.index)
-    expected = (sofr[common] - iorb[common]) * 100
+def test_shipped_spread_is_effr_then_sofr_minus_the_policy_rate(shipped):
+    effr, sofr = read_fred(DATA_DIR / "EFFR.csv"), read_fred(DATA_DIR / "SOFR.csv")
+    policy = shipped.policy_rate_pct
+    first_sofr = sofr.index[0]
+    assert first_sofr == day("2018-04-03")
+    effr_days = effr.index[effr.index < first_sofr].intersection(policy.index)
+    sofr_days = sofr.index.intersection(policy.index)
+    expected = pd.concat(
+        [(effr[effr_days] - policy[effr_days]) * 100, (sofr[sofr_days] - policy[sofr_days]) * 100]
+    )
     pd.testing.assert_series_equal(
-        shipped.spread_bp, expected.rename("spread_bp"), check_exact=False, atol=1e-9, rtol=0
+        shipped.spread_bp,
+        expected.rename("spread_bp"),
+        check_exact=False,
+        atol=1e-9,
+        rtol=0,
+        check_index_type=False,
     )
-    assert (shipped.spread_source == "SOFR").all()
+    source = shipped.spread_source
+    assert (source[source.index < first_sofr] == "EFFR").all()
+    assert (source[source.index >= first_sofr] == "SOFR").all()
+    n = len(effr_days) + len(sofr_days)
     assert shipped.sources["spread_bp"] == (
-        f"SOFR.csv − IORB.csv, 2021-07-29 → 2025-12-31, {len(common):,} obs"
+        "EFFR.csv − IOER.csv/IORB.csv to 2018-04-02, SOFR.csv − IOER.csv/IORB.csv from "
+        f"2018-04-03, 2009-01-02 → 2025-12-31, {n:,} obs"
     )
+    # 2019-09-17: SOFR 5.25% against IOER 2.10% (+315bp); EFFR 2.30% (+20bp).
+    assert abs(shipped.spread_bp[day("2019-09-17")] - 315.0) < 1e-9
+    assert abs(shipped.effr_spread_bp[day("2019-09-17")] - 20.0) < 1e-9
+    # Abundant reserves: EFFR sat under IOER (2012-06-29: 0.09% against 0.25%).
+    assert abs(shipped.spread_bp[day("2012-06-29")] - (-16.0)) < 1e-9
+    assert shipped.spread_source[day("2012-06-29")] == "EFFR"
     # The target range's top (DFEDTARU to 2024-01) sits 10bp above IORB in 2023.
     assert abs(shipped.top_of_range_bp[day("2023-09-01")] - 10.0) < 1e-9
-    assert "effr_spread_bp" in shipped.missing  # no EFFR.csv shipped
 
 
-def test_shipped_srf_packaged_points(shipped):
+PUBLISHED_SRF = {
+    day("2025-09-15"): 1.5,
+    day("2025-10-31"): 50.35,
+    day("2025-12-01"): 26.0,
+    day("2025-12-29"): 25.95,
+    day("2025-12-31"): 74.6,
+}
+
+
+def test_shipped_srf_is_rponttld_from_2021_07_28(shipped):
     srf = shipped.srf_bn
-    assert srf.to_dict() == {
-        day("2025-09-15"): 1.5,
-        day("2025-10-31"): 50.35,
-        day("2025-12-01"): 26.0,
-        day("2025-12-29"): 25.95,
-        day("2025-12-31"): 74.6,
-    }
-    assert "packaged" in shipped.sources["srf_bn"]
+    rponttld = read_fred(DATA_DIR / "RPONTTLD.csv")
+    expected = rponttld[rponttld.index >= SRF_START].rename("srf_bn")
+    pd.testing.assert_series_equal(srf, expected, check_index_type=False, check_freq=False)
+    assert srf.index[0] == SRF_START and srf[SRF_START] == 0.0
+    assert srf.index[-1] == day("2025-12-31") and srf.iloc[-1] == 74.6  # the file's last value
+    # The 2019-20 repo operations (2019-09-17: $53.15bn) are in the file but not SRF take-up.
+    assert rponttld[day("2019-09-17")] == 53.15 and srf.index.min() > day("2020-12-31")
+    # The published 2025 take-up points are the file's values on those days.
+    assert {when: srf[when] for when in PUBLISHED_SRF} == PUBLISHED_SRF
+    assert shipped.sources["srf_bn"] == (
+        f"RPONTTLD.csv from 2021-07-28, 2021-07-28 → 2025-12-31, {len(expected):,} obs"
+    )
+
+
+def test_packaged_srf_points(tmp_path):
+    # A folder without RPONTTLD / RPONTSYD / srf_takeup.csv falls back on the packaged points.
+    shutil.copy(DATA_DIR / "IORB.csv", tmp_path / "IORB.csv")
+    data = load_market_data(tmp_path, "2025-12-31")
+    assert data.srf_bn.to_dict() == PUBLISHED_SRF
+    assert "packaged" in data.sources["srf_bn"]
+    data = load_market_data(tmp_path, "2024-06-28")
+    assert data.srf_bn is None and "2024-06-28" in data.missing["srf_bn"]
+    assert data.missing["srf_bn"].endswith("(it starts 2025-09-15)")
 
 
 def test_until_cuts_every_series():
@@ -113,10 +171,61 @@ def test_until_cuts_every_series():
         if series is not None:
             assert series.index.max() <= until, field
     assert data.tga_bn.index[-1] == until  # a Friday business day
-    assert data.srf_bn is None and "2024-06-28" in data.missing["srf_bn"]
+    assert data.srf_bn.index[-1] == until and data.srf_bn.index[0] == SRF_START
+    assert data.sources["srf_bn"].startswith(
+        "RPONTTLD.csv from 2021-07-28, 2021-07-28 → 2024-06-28"
+    )
     # until as a date or Timestamp gives the same data
     same = load_market_data(DATA_DIR, dt.date(2024, 6, 28))
     pd.testing.assert_series_equal(same.spread_bp, data.spread_bp)
+
+
+# Model units ($bn, bp, %) every value of a window must lie in: wide enough for 2009-2025,
+# narrow enough that a series left in $ millions (or a spread in % or in bp x 100) falls outside.
+MODEL_UNITS = {
+    "reserves_bn": (500.0, 5_000.0),
+    "currency_bn": (800.0, 3_000.0),
+    "spread_bp": (-400.0, 400.0),
+    "effr_spread_bp": (-400.0, 400.0),
+    "bank_assets_bn": (8_000.0, 30_000.0),
+    "fed_assets_bn": (1_000.0, 10_000.0),
+    "tga_bn": (1.0, 2_000.0),
+    "on_rrp_bn": (0.0, 3_000.0),
+    "srf_bn": (0.0, 500.0),
+    "policy_rate_pct": (0.0, 10.0),
+    "top_of_range_bp": (0.0, 50.0),
+}
+
+
+@pytest.mark.parametrize(
+    "until", ["2009-03-31", "2012-06-29", "2018-04-30", "2019-09-30", "2021-07-30", "2025-12-31"]
+)
+def test_any_window_of_the_shipped_data(until):
+    data = load_market_data(DATA_DIR, until)
+    check_series(data)
+    ts = day(until)
+    assert set(MODEL_UNITS) | {"spread_source"} == set(SERIES_FIELDS)
+    for field, (low, high) in MODEL_UNITS.items():
+        series = getattr(data, field)
+        if series is not None:
+            assert low <= series.min() and series.max() <= high, (field, until)
+    # Always there: the weekly balance sheet (to the last Wednesday), spread and policy rate.
+    for field in ("reserves_bn", "currency_bn", "bank_assets_bn", "fed_assets_bn", "tga_bn"):
+        assert ts - getattr(data, field).index[-1] < pd.Timedelta(days=7), (field, until)
+    assert data.spread_bp.index[-1] == ts and data.policy_rate_pct.index[-1] == ts
+    assert data.sources["currency_bn"].startswith("WCURCIR.csv ($ millions / 1,000)")
+    # The layout at the date: EFFR before SOFR, IOER before IORB, WDTGAL before the DTS.
+    source = data.spread_source
+    assert (source[source.index < day("2018-04-03")] == "EFFR").all()
+    assert (source[source.index >= day("2018-04-03")] == "SOFR").all()
+    assert data.sources["policy_rate_pct"].startswith("IOER.csv")
+    assert data.tga_daily == (ts >= day("2021-06-24"))
+    assert data.sources["tga_bn"].startswith(
+        DTS_FILE if data.tga_daily else "WDTGAL.csv ($ millions / 1,000)"
+    )
+    assert (data.srf_bn is not None) == (ts >= SRF_START)
+    assert (data.on_rrp_bn is not None) == (ts >= day("2009-12-04"))  # RRPONTSYD's first
+    assert (data.top_of_range_bp is not None) == (ts >= day("2021-06-01"))  # DFEDTARU's first
 
 
 @pytest.mark.parametrize("until", ["June", "2025-13-01", "31/12/2025", None])
@@ -147,14 +256,15 @@ def test_subset_folder(tmp_path):
 
 
 def test_series_without_data_before_until(tmp_path):
-    for name in ("IORB.csv", "WALCL.csv"):
+    for name in ("IOER.csv", "WALCL.csv"):
         shutil.copy(DATA_DIR / name, tmp_path / name)
-    data = load_market_data(tmp_path, "2022-01-31")
+    data = load_market_data(tmp_path, "2009-01-06")
     assert data.fed_assets_bn is None
     assert data.missing["fed_assets_bn"] == (
-        "WALCL.csv has no observation on or before 2022-01-31 (it starts 2022-06-01)"
+        "WALCL.csv has no observation on or before 2009-01-06 (it starts 2009-01-07)"
     )
-    assert data.policy_rate_pct.index[-1] == day("2022-01-31")
+    assert data.policy_rate_pct.index[-1] == day("2009-01-06")
+    assert data.missing["srf_bn"] == "no SRF before 2021-07-28"
 
 
 def test_empty_or_absent_folder(tmp_path):
@@ -255,3 +365,16 @@ def test_ioer_iorb_splice(older, tmp_path):
     assert rate[day("2021-07-28")] == 0.10
     assert rate[day("2021-07-29")] == 0.15  # IORB
     assert rate[day("2019-06-28")] == read_fred(folder / "IOER.csv").iloc[-1]
+
+
+def test_since_cuts_every_series_to_the_window():
+    data = load_market_data(DATA_DIR, "2019-06-28", since="2018-01-01")
+    for field in SERIES_FIELDS:
+        series = getattr(data, field)
+        if series is not None:
+            assert series.index[0] >= pd.Timestamp("2018-01-01"), field
+            assert series.index[-1] <= pd.Timestamp("2019-06-28"), field
+    assert data.spread_bp is not None and data.reserves_bn is not None
+    assert data.fed_assets_bn.index[0] == pd.Timestamp("2018-01-03")  # the first Wednesday
+    with pytest.raises(InputError, match="since 2020-01-01 is after until 2019-06-28"):
+        load_market_data(DATA_DIR, "2019-06-28", since="2020-01-01")

@@ -175,7 +175,17 @@ def test_a_damaged_store_resumes_to_the_same_counts_or_is_refused(
     assert accumulators_from_cube(cube).equals(reference)
 
 
-DATA_FILES = ("SOFR.csv", "IORB.csv", "WRESBAL.csv", "RRPONTSYD.csv", "WALCL.csv")
+DATA_FILES = (
+    "SOFR.csv",
+    "IORB.csv",
+    "WRESBAL.csv",
+    "RRPONTSYD.csv",
+    "WALCL.csv",
+    "EFFR.csv",
+    "IOER.csv",
+    "WCURCIR.csv",
+    "RPONTTLD.csv",
+)
 
 
 @settings(
@@ -201,6 +211,6 @@ def test_a_damaged_data_file_reads_or_is_refused_naming_it(tmp_path_factory, nam
     except InputError as err:
         assert name in str(err) and "\n" not in str(err)
         return
-    for field in ("spread_bp", "reserves_bn", "on_rrp_bn"):
+    for field in ("spread_bp", "reserves_bn", "on_rrp_bn", "currency_bn", "srf_bn"):
         series = getattr(market, field)
         assert series is None or np.isfinite(series.to_numpy()).all()

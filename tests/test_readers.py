@@ -1,5 +1,8 @@
 """Readers against known facts of the real data in engine/data."""
 
+import csv
+import re
+
 import holidays
 import pandas as pd
 import pytest
@@ -87,6 +90,75 @@ def test_fred_known_values():
     assert iorb[pd.Timestamp("2025-12-11")] == 3.65
     assert fred("WRESBAL")[pd.Timestamp("2025-10-29")] == 2_848_021
     assert fred("RRPONTSYD")[pd.Timestamp("2025-12-31")] == 105.993
+
+
+def test_fred_known_values_of_the_long_history():
+    day = pd.Timestamp
+    assert fred("WCURCIR")[day("2009-01-07")] == 889_417  # $ millions
+    assert UNITS["WCURCIR"] == "$ millions"
+    ioer, iorb = fred("IOER"), fred("IORB")
+    assert ioer.index[-1] == day("2021-07-28") and iorb.index[0] == day("2021-07-29")
+    assert ioer[day("2009-01-01")] == 0.25
+    # 2019-09-17: SOFR 5.25% against IOER 2.10%; EFFR 2.30%.
+    assert fred("SOFR")[day("2019-09-17")] == 5.25
+    assert ioer[day("2019-09-17")] == 2.10
+    assert fred("EFFR")[day("2019-09-17")] == 2.30
+    assert fred("SOFR").index[0] == day("2018-04-03")
+    rponttld = fred("RPONTTLD")
+    assert rponttld[day("2025-12-31")] == 74.6
+    assert rponttld[day("2019-09-17")] == 53.15  # the Fed's first repo operation of 2019-09
+    assert fred("WRESBAL")[day("2009-01-07")] == 877_820
+    assert fred("WDTGAL")[day("2025-12-31")] == 872_853
+    assert fred("TLAACBW027SBOG")[day("2025-12-31")] == 24_683.0622
+    assert fred("DPSACBW027SBOG")[day("2009-01-07")] == 7_242.6122
+
+
+def test_dts_closes_equal_the_h41_wednesday_levels(tga):
+    wdtgal = fred("WDTGAL")
+    common = tga.index.intersection(wdtgal.index)
+    assert len(common) == 233  # every Wednesday of 2021-06-24 → 2025-12-31 the DTS has
+    assert (tga[common] == wdtgal[common]).all()
+
+
+def readme_table() -> dict[str, dict[str, str]]:
+    """engine/data/README.md's provenance table: file name -> {column: cell}."""
+    lines = [
+        line for line in (DATA_DIR / "README.md").read_text().splitlines() if line.startswith("|")
+    ]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[0] == "file" and "units" in header
+    table = {}
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if not cells[0].endswith(".csv"):
+            break  # the next table
+        row = dict(zip(header, cells, strict=True))
+        for name in cells[0].split(", "):
+            table[name] = row
+    return table
+
+
+def test_every_shipped_file_loads_as_the_readme_says():
+    """Every file in engine/data has a README row, its first and last rows and its units are
+    the README's, and its reader reads it: sorted, unique dates, no NaN, within PLAUSIBLE."""
+    table = readme_table()
+    files = sorted(p.name for p in DATA_DIR.iterdir() if p.name != "README.md")
+    assert files == sorted(table)
+    for name in files:
+        path = DATA_DIR / name
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+        header, dates = rows[0], sorted(row[0] for row in rows[1:])
+        first, last = re.match(r"(\S+) → (\S+)", table[name]["range (first → last row)"]).groups()
+        assert dates[0].startswith(first) and dates[-1].startswith(last), name
+        series = read_dts_tga(path) if name == DTS.name else read_fred(path)
+        key = series.name
+        assert key == ("TGA" if name == DTS.name else header[1]), name
+        assert table[name]["units"] == UNITS[key], name
+        assert len(series) > 0 and series.notna().all(), name
+        assert series.index.is_monotonic_increasing and series.index.is_unique, name
+        low, high = PLAUSIBLE[key]
+        assert low <= series.min() and series.max() <= high, name
 
 
 def test_fred_holidays_dropped():
@@ -259,6 +331,9 @@ def test_reserves_in_billions_is_a_units_error(tmp_path):
         ("WDTGAL", "750", "$ millions"),  # $ billions
         ("TLAACBW027SBOG", "23500000", "$ billions"),  # $ millions
         ("CURRCIR", "2327155", "$ billions"),  # $ millions
+        ("WCURCIR", "2442.232", "$ millions"),  # $ billions
+        ("RPONTTLD", "74600", "$ billions"),  # $ millions
+        ("DPSACBW027SBOG", "18587737.5", "$ billions"),  # $ millions
     ],
 )
 def test_units_contradict_series(tmp_path, name, value, units):

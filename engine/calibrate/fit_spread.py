@@ -490,12 +490,42 @@ def fit_spread(
     )
 
     # 3. jumps
+    _jump_block(
+        out,
+        frame[prev_ok],
+        noise,
+        curve_fit.params["x0"],
+        jump_threshold,
+        base_jump_lambda,
+        period,
+        series,
+    )
+    return SpreadFit(
+        result=out,
+        curve=curve_fit,
+        gamma=gamma,
+        noise=noise,
+        frame=frame,
+        jump_days=jump_days,
+    )
+
+
+def _jump_block(
+    out: StepResult,
+    sample: pd.DataFrame,
+    noise,
+    x0: float,
+    jump_threshold: float,
+    base_jump_lambda: float | None,
+    period,
+    series: str,
+) -> None:
+    """Fit the jump block (p0, λ_J, mean size) on ``sample`` (the days with a previous day),
+    appending to ``out``: fitted values and their block, or the keys kept with the reason."""
     df = noise.params[3]
     p_false = float(stats.t.sf(jump_threshold / np.sqrt((df - 2.0) / df), df))
-    sample = frame[prev_ok]
     n_jump = int(sample["jump"].sum())
     expected_false = p_false * len(sample)
-    x0 = curve_fit.params["x0"]
     base = (
         f"{n_jump} jump days (standardized innovation > {jump_threshold:g} sd) of {len(sample)}; "
         f"{expected_false:.1f} expected from the t noise alone"
@@ -519,8 +549,21 @@ def fit_spread(
                 glm = _jump_glm(sample, x0, 0.0)
         else:
             glm = _jump_glm(sample, x0, base_jump_lambda or 0.0)
+        if with_slope and np.exp(float(glm.params[0])) >= 1.0:
+            # the slope carries p0 from the data's reserve ratios to the knee: a daily
+            # probability above 1 there says the slope is not identified where it matters
+            extrapolated = float(np.exp(float(glm.params[0])))
+            with_slope = False
+            glm = _jump_glm(sample, x0, base_jump_lambda or 0.0)
+            slope_note = f"; with its slope, p0 at x0 extrapolates to {extrapolated:.3g} > 1"
         b0 = float(glm.params[0])
         p0 = float(np.exp(b0))
+        if p0 >= 1.0:
+            for key in JUMP_KEYS:
+                out.kept.append(
+                    Kept(key, f"p0 at x0 = {x0:.4g} extrapolates to {p0:.3g} > 1: {base}")
+                )
+            return
         v = np.asarray(glm.cov_params())
         glm_stat = f"Poisson GLM (log link) of jump days on x − x0 (x0 = {x0:.4g}); {base}"
         sizes = (sample["innovation_bp"] - jump_threshold * noise.scale(sample["h"]))[
@@ -552,11 +595,12 @@ def fit_spread(
                 )
             )
         else:
+            why = slope_note[2:] if slope_note else f"{n_jump} jump days (< {MIN_JUMP_DAYS})"
             out.kept.append(
                 Kept(
                     "spread.jump_lambda",
-                    f"{n_jump} jump days (< {MIN_JUMP_DAYS}): the slope is not identified; p0 "
-                    f"estimated given λ_J = {base_jump_lambda or 0.0:g}",
+                    f"{why}: the slope is not identified; p0 estimated given λ_J = "
+                    f"{base_jump_lambda or 0.0:g}",
                 )
             )
         out.fitted.append(
@@ -580,14 +624,6 @@ def fit_spread(
             out.blocks.append(
                 FittedBlock("spread_jumps", JUMP_KEYS, np.array([p0, lam_j, mu]), cov)
             )
-    return SpreadFit(
-        result=out,
-        curve=curve_fit,
-        gamma=gamma,
-        noise=noise,
-        frame=frame,
-        jump_days=jump_days,
-    )
 
 
 def fit_effr(effr_spread_bp: pd.Series, spread_bp: pd.Series, *, s0_bp: float = 0.0) -> StepResult:

@@ -20,8 +20,8 @@ from .readers import DATA_DIR, DATE_FORMAT, DataFileError, read_dts_tga, read_fr
 
 # IORB replaced IOER on 2021-07-29 (FRED: IOER ends 2021-07-28, IORB starts 2021-07-29).
 IORB_START = pd.Timestamp("2021-07-29")
-# The FOMC established the Standing Repo Facility on 2021-07-28; FRED's RPONTSYD before that
-# date holds other temporary repo operations (2019-2020), not SRF take-up.
+# The FOMC established the Standing Repo Facility on 2021-07-28; FRED's RPONTTLD / RPONTSYD before
+# that date hold other temporary repo operations (2019-2020), not SRF take-up.
 SRF_START = pd.Timestamp("2021-07-28")
 
 BP_PER_PCT = 100.0  # basis points per percentage point
@@ -33,6 +33,8 @@ BP_DECIMALS = 6
 DTS_FILE = "DTS_operating_cash_balance.csv"
 DTS_TREASURY_GLOB = "DTS_OpCashBal_*.csv"  # the name Fiscal Data gives a DTS Table I download
 SRF_FILE = "srf_takeup.csv"
+# FRED's daily repo operations, the first found wins: RPONTTLD (all collateral), RPONTSYD (Treasury)
+SRF_SERIES = ("RPONTTLD", "RPONTSYD")
 PACKAGED_SRF = DATA_DIR / SRF_FILE
 
 # Files load_market_data reads (FRED ids + ".csv", the DTS file, the SRF points).
@@ -52,7 +54,9 @@ KNOWN_FILES: tuple[str, ...] = (
     "CURRCIR.csv",
     "TLAACBW027SBOG.csv",
     "WALCL.csv",
+    "RPONTTLD.csv",
     "RPONTSYD.csv",
+    "DPSACBW027SBOG.csv",
     SRF_FILE,
 )
 
@@ -70,7 +74,7 @@ class MarketData:
     until : pandas.Timestamp
         Last date used.
     spread_bp : pandas.Series or None
-        Daily SOFR - policy rate, bp; before SOFR's first observation (2018-04-02 in FRED)
+        Daily SOFR - policy rate, bp; before SOFR's first observation (2018-04-03 in FRED)
         EFFR - policy rate. Only days with both rates.
     spread_source : pandas.Series or None
         Same index as ``spread_bp``: "SOFR" or "EFFR" per day.
@@ -90,14 +94,15 @@ class MarketData:
     on_rrp_bn : pandas.Series or None
         Daily ON RRP take-up (RRPONTSYD), $bn.
     currency_bn : pandas.Series or None
-        Currency in circulation, $bn: weekly WCURCIR if there, else monthly CURRCIR.
+        Currency in circulation, $bn: weekly WCURCIR ($ millions in the file) if there, else
+        monthly CURRCIR.
     bank_assets_bn : pandas.Series or None
         Weekly total assets of all commercial banks (TLAACBW027SBOG), $bn.
     fed_assets_bn : pandas.Series or None
         Weekly Fed total assets (WALCL, Wednesday level), $bn.
     srf_bn : pandas.Series or None
-        Standing Repo Facility take-up, $bn, from 2021-07-28: FRED's daily RPONTSYD if in
-        the folder, else the folder's ``srf_takeup.csv`` points, else the packaged
+        Standing Repo Facility take-up, $bn, from 2021-07-28: FRED's daily RPONTTLD (or
+        RPONTSYD) if in the folder, else the folder's ``srf_takeup.csv`` points, else the packaged
         ``engine/data/srf_takeup.csv`` points (published 2025 take-up).
     sources : dict[str, str]
         Field name -> provenance line (files, date span, number of observations).
@@ -154,11 +159,12 @@ def _as_until(until: str | dt.date | pd.Timestamp) -> pd.Timestamp:
 
 
 class _Folder:
-    """Reads the known files of one data folder (each once), cut at `until`."""
+    """Reads the known files of one data folder (each once), cut to [`since`, `until`]."""
 
-    def __init__(self, folder: Path, until: pd.Timestamp) -> None:
+    def __init__(self, folder: Path, until: pd.Timestamp, since: pd.Timestamp | None = None):
         self.folder = folder
         self.until = until
+        self.since = since
         self._read: dict[Path, pd.Series] = {}
 
     def read(self, path: Path) -> pd.Series:
@@ -175,11 +181,15 @@ class _Folder:
                 self.read(path)
 
     def cut(self, series: pd.Series, label: str) -> tuple[pd.Series | None, str]:
-        cut = series.loc[: self.until]
+        cut = series.loc[self.since : self.until]
         if not cut.empty:
             return cut, label
         if series.empty:
             return None, f"{label} holds no observations"
+        if self.since is not None and series.index[-1] >= self.since:
+            return None, (
+                f"{label} has no observation from {_day(self.since)} to {_day(self.until)}"
+            )
         return None, (
             f"{label} has no observation on or before {_day(self.until)} "
             f"(it starts {_day(series.index[0])})"
@@ -252,7 +262,8 @@ def _srf(data: _Folder) -> tuple[pd.Series | None, str]:
     """(SRF take-up cut at until and from SRF_START, provenance) or (None, reason)."""
     if data.until < SRF_START:
         return None, f"no SRF before {_day(SRF_START)}"
-    for path in (data.folder / "RPONTSYD.csv", data.folder / SRF_FILE, PACKAGED_SRF):
+    candidates = (*(data.folder / f"{name}.csv" for name in SRF_SERIES), data.folder / SRF_FILE)
+    for path in (*candidates, PACKAGED_SRF):
         if path.is_file():
             break
     packaged = path.resolve() == PACKAGED_SRF.resolve()
@@ -262,7 +273,7 @@ def _srf(data: _Folder) -> tuple[pd.Series | None, str]:
     cut, why = data.cut(series, label)
     if cut is None:
         return None, f"no SRF take-up on or before {_day(data.until)}: {why}"
-    if path.name == "RPONTSYD.csv":
+    if path.stem in SRF_SERIES:
         label = f"{label} from {_day(SRF_START)}"
     return cut, label
 
@@ -334,8 +345,13 @@ def _spreads(data: _Folder, result: _Result, policy: pd.Series, policy_name: str
     result.put("top_of_range_bp", top_bp, why if top is None else f"DFEDTARU.csv − {policy_name}")
 
 
-def load_market_data(data_dir: str | Path, until: str | dt.date | pd.Timestamp) -> MarketData:
-    """Read the market series in `data_dir`, keep dates on or before `until`, convert units.
+def load_market_data(
+    data_dir: str | Path,
+    until: str | dt.date | pd.Timestamp,
+    since: str | dt.date | pd.Timestamp | None = None,
+) -> MarketData:
+    """Read the market series in `data_dir`, keep dates on or before `until` (and on or after
+    `since`, when given), convert units.
 
     Parameters
     ----------
@@ -344,6 +360,8 @@ def load_market_data(data_dir: str | Path, until: str | dt.date | pd.Timestamp) 
         any subset may be there, other files are ignored.
     until : str, datetime.date or pandas.Timestamp
         Last date used (inclusive).
+    since : str, datetime.date or pandas.Timestamp, optional
+        First date used (inclusive): a calibration window. Default: every observation.
 
     Returns
     -------
@@ -357,15 +375,18 @@ def load_market_data(data_dir: str | Path, until: str | dt.date | pd.Timestamp) 
         The folder does not exist or holds none of `KNOWN_FILES`; a file cannot be read
         (the message names the file and, for a bad row, its line).
     InputError
-        `until` is not a date.
+        `until` or `since` is not a date, or `since` is after `until`.
     """
     folder = Path(data_dir)
     ts = _as_until(until)
+    first = None if since is None else _as_until(since)
+    if first is not None and first > ts:
+        raise InputError(f"since {_day(first)} is after until {_day(ts)}")
     if not folder.is_dir():
         raise DataFileError(folder, "not a folder" if folder.exists() else "no such folder")
     if not any(any(folder.glob(name)) for name in KNOWN_FILES):
         raise DataFileError(folder, f"none of the known data files ({', '.join(KNOWN_FILES)})")
-    data = _Folder(folder, ts)
+    data = _Folder(folder, ts, first)
     data.check_all()
     result = _Result()
 
@@ -390,10 +411,15 @@ def load_market_data(data_dir: str | Path, until: str | dt.date | pd.Timestamp) 
 
     result.put("on_rrp_bn", *data.fred("RRPONTSYD"))
     currency, why = data.fred("WCURCIR")
-    if currency is None:
+    if currency is not None:
+        result.put_mn("currency_bn", currency, why)
+    else:
         currency, monthly_why = data.fred("CURRCIR")
-        why = monthly_why if currency is not None else f"{why}; {monthly_why}"
-    result.put("currency_bn", currency, why)
+        result.put(
+            "currency_bn",
+            currency,
+            monthly_why if currency is not None else f"{why}; {monthly_why}",
+        )
     result.put("bank_assets_bn", *data.fred("TLAACBW027SBOG"))
     result.put_mn("fed_assets_bn", *data.fred("WALCL"))
     result.put("srf_bn", *_srf(data))

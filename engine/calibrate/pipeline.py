@@ -101,6 +101,7 @@ class Calibration:
     result: StepResult
     curves: pd.DataFrame | None
     rules: list[str] = field(default_factory=list)
+    since: dt.date | None = None  # first observation date used (None: every observation)
 
     def render(self, command: str = "rmp-risk calibrate") -> str:
         """The config as TOML text, every value commented with unit and source."""
@@ -175,8 +176,10 @@ def calibrate(
     until: dt.date | str,
     base: str | Path | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    since: dt.date | str | None = None,
 ) -> Calibration:
-    """Fit every block the data in ``data_dir`` (dated on or before ``until``) can identify.
+    """Fit every block the data in ``data_dir`` (dated on or before ``until``, and on or after
+    ``since`` when given) can identify.
 
     Parameters
     ----------
@@ -189,11 +192,14 @@ def calibrate(
         default); its regimes, thresholds and output grid are kept as they are.
     progress : callable
         Receives one line per step.
+    since : date, optional
+        First observation date used: the calibration window (default: every observation).
     """
     base_path = Path(base) if base is not None else default_config_path()
     base_config = load_config(base_path)
-    market = load_market_data(data_dir, until)
-    progress(f"read {len(market.sources)} series to {market.until.date()}")
+    market = load_market_data(data_dir, until, since)
+    window = "" if since is None else f" from {pd.Timestamp(since).date()}"
+    progress(f"read {len(market.sources)} series{window} to {market.until.date()}")
     result = StepResult()
     rules: list[str] = []
 
@@ -270,6 +276,7 @@ def calibrate(
         result,
         curves,
         rules,
+        None if since is None else pd.Timestamp(since).date(),
     )
 
 
@@ -334,16 +341,25 @@ def _daily_ratio(
     market: MarketData, base: Config, growth: float, ratio_weekly: pd.Series
 ) -> tuple[pd.Series, str]:
     """x on the spread's days: weekly reserves moved by the day's TGA and ON RRP deviations
-    from their week's means when both are daily, else the weekly ratio interpolated."""
+    from their week's means on the days both are daily, the weekly ratio interpolated on the
+    days before (or on every day, when either is not daily)."""
     days = market.spread_bp.index
-    if market.tga_daily and market.on_rrp_bn is not None:
-        dated = (base.initial.as_of, base.initial.bank_assets_bn)
-        bank, _ = bridged(market.bank_assets_bn, days, dated, growth, market.until)
-        ratio = daily_ratio_from_drains(
-            market.reserves_bn, market.tga_bn, market.on_rrp_bn, bank, days
-        )
-        return ratio, "week-average reserves moved by the daily TGA and ON RRP deviations"
-    return daily_ratio(ratio_weekly, days), "weekly ratio interpolated (no daily TGA or ON RRP)"
+    if not market.tga_daily or market.on_rrp_bn is None:
+        return daily_ratio(ratio_weekly, days), "weekly ratio interpolated (no daily TGA or ON RRP)"
+    daily_from = market.tga_bn.index[0]
+    later = days[days >= daily_from]
+    dated = (base.initial.as_of, base.initial.bank_assets_bn)
+    bank, _ = bridged(market.bank_assets_bn, later, dated, growth, market.until)
+    ratio = daily_ratio_from_drains(
+        market.reserves_bn, market.tga_bn, market.on_rrp_bn, bank, later
+    )
+    how = "week-average reserves moved by the daily TGA and ON RRP deviations"
+    if len(later) == len(days):
+        return ratio, how
+    earlier = daily_ratio(ratio_weekly, days[days < daily_from])
+    return pd.concat([earlier, ratio]), (
+        f"weekly ratio interpolated to {daily_from.date() - pd.Timedelta(days=1)}, then {how}"
+    )
 
 
 def _ratio(market: MarketData, bank: pd.Series | None) -> pd.Series | None:
@@ -371,7 +387,7 @@ def _assemble(
         values["demand_curve"]["family"] = spread_fit.curve.family
     values["srf"]["enabled"] = srf_on
     rules += set_start(values, market, base)
-    blocks = _uncertainty_blocks(result.blocks, values)
+    blocks = _uncertainty_blocks(result.blocks, values, rules)
     values["uncertainty"] = {"parameters": False, "block": blocks}
     return values
 
@@ -392,10 +408,14 @@ def _rounded(value):
     return round_significant(value) if isinstance(value, float) else value
 
 
-def _uncertainty_blocks(blocks: list[FittedBlock], values: dict[str, Any]) -> list[dict]:
+def _uncertainty_blocks(
+    blocks: list[FittedBlock], values: dict[str, Any], rules: list[str]
+) -> list[dict]:
     """The fitted blocks whose parameters may vary per path (``schedule.UNCERTAIN_PARAMS``),
     restricted to those keys, as ``[[uncertainty.block]]`` tables centred on the written
-    values."""
+    values. A covariance estimate that is not positive semi-definite (an inverse Hessian at a
+    bound, say) is replaced by its nearest one, its negative eigenvalues set to 0, and
+    ``rules`` says so."""
     from ..schedule import UNCERTAIN_PARAMS
 
     out = []
@@ -408,16 +428,46 @@ def _uncertainty_blocks(blocks: list[FittedBlock], values: dict[str, Any]) -> li
             continue
         cov = np.asarray(block.covariance)[np.ix_(keep, keep)]
         keys = [block.keys[i] for i in keep]
+        cov, smallest = _nearest_psd(cov)
+        if smallest is not None:
+            rules.append(
+                f"uncertainty block {block.name}: its covariance estimate was not positive "
+                f"semi-definite (smallest eigenvalue {smallest:.3g}); its negative eigenvalues "
+                "were set to 0"
+            )
         mean = [_get(values, key) for key in keys]
         out.append(
             {
                 "name": block.name,
                 "keys": keys,
                 "mean": mean,
-                "covariance": [[float(f"{c:.6g}") for c in row] for row in cov],
+                "covariance": _written(cov),
             }
         )
     return out
+
+
+def _written(cov: np.ndarray) -> list[list[float]]:
+    """The covariance as written: 6 significant digits, or every digit where that rounding
+    would make an ill-conditioned matrix indefinite (its entries move by 1e-6 of the
+    largest)."""
+    rounded = np.array([[float(f"{c:.6g}") for c in row] for row in cov])
+    exact = _nearest_psd(rounded)[1] is not None
+    return (cov if exact else rounded).tolist()
+
+
+def _nearest_psd(cov: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """``(cov, None)`` when ``cov`` is positive semi-definite to the config's tolerance, else
+    (its nearest such matrix in the Frobenius norm, its smallest eigenvalue)."""
+    from ..config import PSD_RTOL
+
+    cov = 0.5 * (cov + cov.T)
+    eigenvalues, vectors = np.linalg.eigh(cov)
+    scale = float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
+    if eigenvalues.min(initial=0.0) >= -PSD_RTOL * scale:
+        return cov, None
+    clipped = (vectors * np.clip(eigenvalues, 0.0, None)) @ vectors.T
+    return 0.5 * (clipped + clipped.T), float(eigenvalues.min())
 
 
 def _get(values: dict[str, Any], key: str) -> float:
@@ -466,7 +516,9 @@ def _header(cal: Calibration, command: str) -> str:
     lines = [
         "rmp-risk config calibrated from data.",
         f"Made by: {command}",
-        f"Data: observations dated on or before {cal.until}.",
+        "Data: observations dated "
+        + ("" if cal.since is None else f"from {cal.since} ")
+        + f"on or before {cal.until}.",
         "Source tags: [F] fitted here (estimate ± standard error, method, period, series);",
         "[C] confirmed in a public source, [M] plausible but unchecked, [J] judgement,",
         "[D] read from the data: kept from the base config where the data cannot identify them.",

@@ -31,15 +31,17 @@ UNITS: dict[str, str] = {
     "DFEDTARU": PERCENT,
     "DFEDTARL": PERCENT,
     "RRPONTSYD": BILLIONS,
-    "RPONTSYD": BILLIONS,  # FRED's daily repo operations (the SRF from 2021-07-28)
+    "RPONTSYD": BILLIONS,  # FRED's daily repo operations, Treasury collateral (SRF from 2021-07-28)
+    "RPONTTLD": BILLIONS,  # FRED's daily repo operations, all collateral (SRF from 2021-07-28)
     "SRF": BILLIONS,  # engine/data/srf_takeup.csv
     "WRESBAL": MILLIONS,
     "WALCL": MILLIONS,
     "WDTGAL": MILLIONS,  # TGA, Wednesday level (H.4.1)
     "WTREGEN": MILLIONS,  # TGA, week average (H.4.1)
     "TLAACBW027SBOG": BILLIONS,
+    "DPSACBW027SBOG": BILLIONS,  # deposits, all commercial banks (H.8)
     "CURRCIR": BILLIONS,
-    "WCURCIR": BILLIONS,
+    "WCURCIR": MILLIONS,  # FRED serves the weekly Wednesday level in $ millions
     "TGA": MILLIONS,  # read_dts_tga
 }
 
@@ -60,6 +62,7 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
     "RRPONTSYD": (0.0, 5_000.0),
     # Repo operations / SRF $bn: 2019-20 operations and the 2025-12-31 record (74.6) are far below.
     "RPONTSYD": (0.0, 5_000.0),
+    "RPONTTLD": (0.0, 5_000.0),
     "SRF": (0.0, 5_000.0),
     # Reserves $mn: ~$0.6T-0.9T in early 2009 .. $4.28T (2021-12); $20bn .. $20T. A file in
     # $ billions (<= ~4,300) is out.
@@ -71,9 +74,13 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
     "TGA": _TGA_MN,
     # Bank assets $bn: ~$0.7T (1973, FRED start) .. ~$25T (2025); $100bn .. $100T.
     "TLAACBW027SBOG": (100.0, 100_000.0),
+    # Deposits $bn: ~$7T (2009) .. ~$18T (2025); $100bn .. $100T.
+    "DPSACBW027SBOG": (100.0, 100_000.0),
     # Currency $bn: $3.7bn (1917-08, CURRCIR start) .. $2.34T (2023); $1bn .. $10T.
     "CURRCIR": (1.0, 10_000.0),
-    "WCURCIR": (1.0, 10_000.0),
+    # Weekly currency $mn: $889,417mn (2009-01-07) .. $2,442,232mn (2025-12-31); $10bn .. $10T in
+    # $ millions. A file in $ billions (<= ~2,450) is out.
+    "WCURCIR": (10_000.0, 10_000_000.0),
 }
 
 DATE_HEADERS = ("DATE", "observation_date", "Date")
