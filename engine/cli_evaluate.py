@@ -22,8 +22,10 @@ def add_parser(sub) -> None:
         nargs="?",
         default="calibrated",
         metavar="CONFIG-OR-RECIPE",
-        help="the recipe 'calibrated' (calibrate on the data before each origin, then run: the "
-        "default) or a config file whose parameters are kept at every origin",
+        help="a recipe: 'calibrated' (the default: calibrate on the 1,652 days before each "
+        "origin, as the shipped default was made, then run), 'calibrated-all' (every day before "
+        "the origin), 'calibrated-risk' (with estimation risk); or a config file whose "
+        "parameters are kept at every origin",
     )
     p.add_argument(
         "--compare",

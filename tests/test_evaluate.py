@@ -26,7 +26,7 @@ from engine.evaluate.store import EvaluationStoreError, OriginStore
 from engine.evaluate.summary import value_table
 from engine.evaluate.tables import score_cases
 from engine.kernels.layout import EVENT_NAMES
-from tests.conftest import MODEL_CONFIG
+from tests.conftest import MODEL_CONFIG, SHIPPED_DEFAULT
 
 
 @pytest.fixture(scope="module")
@@ -129,16 +129,25 @@ def _same_forecast(a: dict, b: dict) -> None:
 
 @pytest.mark.slow
 def test_later_observations_never_reach_a_forecast(tmp_path, history):
-    """Every observation dated on or after the origin changed (each file, values and levels):
-    the calibrated recipe's forecasts are bit for bit the same, under a named regime and under
-    the realized purchases (whose later WALCL is the declared scenario, kept)."""
-    origins = [pd.Timestamp("2010-06-01"), pd.Timestamp("2010-07-01")]
+    """Every observation dated on or after an origin changed (each file, values and levels):
+    the calibrated recipe's forecast from it is bit for bit the same, under a named regime and
+    under the realized purchases (whose later WALCL is the declared scenario, kept); in a block
+    of origins sharing a calibration, each origin's forecast stands when the data from the
+    block's last origin on change."""
+    origins = [pd.Timestamp("2010-06-01"), pd.Timestamp("2010-07-01")]  # one block
     recipe = parse_forecaster("calibrated")
-    changed = tmp_path / "data"
-    shutil.copytree(DATA_DIR, changed)
-    _change_after(changed, origins[0], keep=("WALCL.csv",))
     named = ["B", "B"]
     base = forecast_block(recipe, DATA_DIR, origins, 3, named, 300, 7)
+    first_only = tmp_path / "first"  # from the first origin on: its forecast stands
+    shutil.copytree(DATA_DIR, first_only)
+    _change_after(first_only, origins[0])
+    _same_forecast(
+        {"2010-06": base["2010-06"]},
+        forecast_block(recipe, first_only, origins[:1], 3, named[:1], 300, 7),
+    )
+    changed = tmp_path / "data"  # from the block's last origin on: every forecast stands
+    shutil.copytree(DATA_DIR, changed)
+    _change_after(changed, origins[-1], keep=("WALCL.csv",))
     _same_forecast(base, forecast_block(recipe, changed, origins, 3, named, 300, 7))
 
     changed_history = load_history(changed, load_config(MODEL_CONFIG))
@@ -150,8 +159,8 @@ def test_later_observations_never_reach_a_forecast(tmp_path, history):
         {o: f["calibrated"] for o, f in base.items()},
         {o: f["calibrated"] for o, f in again.items()},
     )
-    later = changed_history.values.loc["2010-06-01":"2010-08-01", "reserves_eom"]
-    assert not later.equals(history.values.loc["2010-06-01":"2010-08-01", "reserves_eom"])
+    later = changed_history.values.loc["2010-07-01":"2010-09-01", "reserves_eom"]
+    assert not later.equals(history.values.loc["2010-07-01":"2010-09-01", "reserves_eom"])
     for origin in origins:  # the baselines, too, see only the months before the origin
         for name in ("climatology", "persistence"):
             a = baseline_forecast(history.before(origin), name, 3)
@@ -304,3 +313,60 @@ def test_the_same_forecasts_on_a_dask_cluster(tmp_path, dask_client):
         local = json.loads((tmp_path / "local" / "origins" / f"{month}.json").read_text())
         remote = json.loads((tmp_path / "dask" / "origins" / f"{month}.json").read_text())
         assert local == remote
+
+
+def test_recipes_of_one_window_share_one_calibration(monkeypatch):
+    """``calibrated`` and ``calibrated-risk`` in one block: one calibration, and the second runs
+    it with estimation risk on."""
+    from engine.evaluate import forecast
+
+    made, runs = [], []
+    fitted = load_config(SHIPPED_DEFAULT)  # stands in for a calibration (it has fitted blocks)
+
+    def calibrate_once(window, base, data_dir, until):
+        made.append((window, until))
+        return fitted, []
+
+    def run(config, data_dir, origin, months, regime, paths, seed):
+        runs.append(config.uncertainty.parameters)
+        return {"notes": []}
+
+    monkeypatch.setattr(forecast, "calibration", calibrate_once)
+    monkeypatch.setattr(forecast, "forecast_origin", run)
+    recipes = (parse_forecaster("calibrated"), parse_forecaster("calibrated-risk"))
+    origins = [pd.Timestamp("2019-01-01"), pd.Timestamp("2019-02-01")]
+    issued = issue_block(recipes, DATA_DIR, origins, 2, ["B", "B"], 10, 1)
+    assert len(made) == 1 and made[0][1] == pd.Timestamp("2018-12-31")
+    assert runs == [False, False, True, True]
+    assert set(issued["2019-01"]) == {"calibrated", "calibrated-risk"}
+
+
+def test_two_models_are_compared_side_by_side(history):
+    from engine.evaluate.summary import markdown, tier_table
+
+    rng = np.random.default_rng(5)
+    origins = parse_origins("2012-01:2024-01:12")
+    issued, values = _true_model_issue(history, origins, 3, rng)
+    for forecasts in issued.values():  # a second model: the truth, twice as wide
+        truth = forecasts["truth"]
+        wide = {
+            v: 2 * (m - np.median(m, axis=1, keepdims=True)) + np.median(m, axis=1, keepdims=True)
+            for v, m in truth["members"].items()
+        }
+        forecasts["wide"] = {**truth, "members": wide}
+    truth = type(history)(
+        values, history.spread_source, history.tiers, history.fed_change_bn, history.end
+    )
+    scored = score_cases(issued, truth, ("truth", "wide"), 3)
+    table, tiers = value_table(scored), tier_table(scored)
+    text = markdown(scored, table, tiers, {"description": "test", "notes": []})
+    assert "The models compared" in text
+    pooled = table[(table.period == "all") & (table.horizon == "all")].set_index(
+        ["variable", "forecaster"]
+    )
+    for variable in ("spread_max", "reserves_eom", "tga_eom"):  # the truth scores better
+        assert pooled.loc[(variable, "truth"), "crps"] < pooled.loc[(variable, "wide"), "crps"]
+        assert (
+            pooled.loc[(variable, "wide"), "coverage_90"]
+            > pooled.loc[(variable, "truth"), "coverage_90"]
+        )

@@ -6,7 +6,8 @@ A forecaster is either
   ``configs/judgement.toml`` (the specification's judgement values, fitted to no data), then
   ``rmp-risk run``. ``calibrated`` is the method of the shipped default: the data of a trailing
   window as long as the default's (2021-06-23 → 2025-12-31, 1,652 days); ``calibrated-all``
-  fits every observation before the origin; or
+  fits every observation before the origin; ``calibrated-risk`` is ``calibrated`` with
+  estimation risk (each path draws its parameters from the fits' sampling distributions); or
 - a config file, whose parameters are kept at every origin (only the state and the start move).
 """
 
@@ -34,9 +35,22 @@ from .origins import data_until, label
 
 # the shipped default's calibration window: 2021-06-23 → 2025-12-31 (configs/default.toml)
 DEFAULT_WINDOW = pd.Timestamp("2025-12-31") - pd.Timestamp("2021-06-23")
-RECIPES = {  # recipe → its calibration window before the origin (None: every observation)
-    "calibrated": DEFAULT_WINDOW,
-    "calibrated-all": None,
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a recipe makes its parameters: ``calibrate`` on the ``window`` of data before the
+    origin (None: every observation), with estimation risk (``[uncertainty] parameters``) on
+    or off."""
+
+    window: pd.Timedelta | None
+    estimation_risk: bool = False
+
+
+RECIPES = {
+    "calibrated": Recipe(DEFAULT_WINDOW),
+    "calibrated-all": Recipe(None),
+    "calibrated-risk": Recipe(DEFAULT_WINDOW, estimation_risk=True),
 }
 CALIBRATION_BASE = "judgement.toml"  # the recipe's base: judgement values, fitted to no data
 # What a fit raises when the data before an origin cannot identify a block (too few days, a
@@ -73,22 +87,44 @@ def parse_forecaster(text: str) -> Forecaster:
     return Forecaster(path.stem, None, path)
 
 
-def model_config(
-    forecaster: Forecaster, data_dir: Path, until: pd.Timestamp
+def calibration(
+    window: pd.Timedelta | None, base: Path, data_dir: Path, until: pd.Timestamp
 ) -> tuple[Config, list[str]]:
-    """The forecaster's parameters at an origin whose data end on ``until``, and the warnings
+    """``calibrate`` on the ``window`` of data before ``until`` from ``base``, and the warnings
     the fits gave (e.g. a rank-deficient calendar design on a short history), in words."""
-    if forecaster.recipe is None:
-        return dataclasses.replace(load_config(forecaster.config), rare_events=RareEvents()), []
     from ..calibrate.pipeline import calibrate
 
-    window = RECIPES[forecaster.recipe]
     since = None if window is None else (until - window).date()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config = calibrate(data_dir, until.date(), base=forecaster.config, since=since).config
-    notes = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return dataclasses.replace(config, rare_events=RareEvents()), notes  # the plain counts
+        config = calibrate(data_dir, until.date(), base=base, since=since).config
+    return config, list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+
+
+def model_config(
+    forecaster: Forecaster,
+    data_dir: Path,
+    until: pd.Timestamp,
+    calibrations: dict | None = None,
+) -> tuple[Config, list[str]]:
+    """The forecaster's parameters at an origin whose data end on ``until``, with the fits'
+    warnings. ``calibrations`` (a dict) keeps the calibrations made, so that recipes that
+    share a window and a base share one."""
+    if forecaster.recipe is None:
+        return dataclasses.replace(load_config(forecaster.config), rare_events=RareEvents()), []
+    recipe = RECIPES[forecaster.recipe]
+    key = (recipe.window, forecaster.config, until)
+    made = calibrations.get(key) if calibrations is not None else None
+    if made is None:
+        made = calibration(recipe.window, forecaster.config, data_dir, until)
+        if calibrations is not None:
+            calibrations[key] = made
+    config, notes = made
+    risk = recipe.estimation_risk and bool(config.uncertainty.block)
+    if recipe.estimation_risk and not risk:
+        notes = [*notes, "estimation risk: no fitted block to draw from, point estimates used"]
+    uncertainty = dataclasses.replace(config.uncertainty, parameters=risk)
+    return dataclasses.replace(config, rare_events=RareEvents(), uncertainty=uncertainty), notes
 
 
 def members_of(cube: xr.Dataset, regime: str, variable: str) -> np.ndarray:
@@ -107,17 +143,19 @@ def forecast_block(
     regimes: list[str | dict[str, Any]],
     paths: int,
     seed: int | None,
+    calibrations: dict | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One forecaster's forecasts from consecutive ``origins`` (O,) that share one estimate of
     its parameters: made with the data before the first origin; each origin's state, start and
-    purchase regime (``regimes``, (O,)) come from the data before that origin.
+    purchase regime (``regimes``, (O,)) come from the data before that origin. ``calibrations``:
+    see ``model_config``.
 
     Returns ``{origin YYYY-MM: forecast}``, a forecast being ``{"members": {variable: float
     (H, K)}, "probability": {tier: float (H,)}, "n_paths": int, "notes": [str]}``, or ``{"error":
     str}`` where the data before the origin cannot support the forecaster (the reason).
     """
     try:
-        config, fit_notes = model_config(forecaster, data_dir, data_until(origins[0]))
+        config, fit_notes = model_config(forecaster, data_dir, data_until(origins[0]), calibrations)
     except FIT_FAILURES as err:
         return {label(o): {"error": f"parameters at {label(origins[0])}: {err}"} for o in origins}
     out = {}

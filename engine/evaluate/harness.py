@@ -100,8 +100,9 @@ def issue_block(
     seed: int,
 ) -> Issued:
     """Every forecaster's forecasts from one block of origins (one task)."""
+    calibrations: dict = {}  # recipes of one window and base share its calibration
     by_forecaster = {
-        f.name: forecast_block(f, data_dir, origins, months, regimes, paths, seed)
+        f.name: forecast_block(f, data_dir, origins, months, regimes, paths, seed, calibrations)
         for f in forecasters
     }
     return Issued(

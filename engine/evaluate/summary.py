@@ -139,6 +139,18 @@ def markdown(scored: Scored, values: pd.DataFrame, tiers: pd.DataFrame, info: di
         info["description"],
         "",
     ]
+    if len(scored.models) > 1:
+        lines += [
+            "## The models compared (horizons pooled; skill against climatology / persistence)",
+            "",
+        ]
+        for period in PERIOD_NAMES:
+            lines += [
+                f"### {period}",
+                "",
+                comparison_table(values, tiers, scored.models, period),
+                "",
+            ]
     for model in scored.models:
         lines += [
             f"## {model}: skill against climatology / persistence, and band coverage",
@@ -223,6 +235,26 @@ def compact_table(values: pd.DataFrame, tiers: pd.DataFrame, model: str) -> str:
             )
         name = "pooled" if horizon == "all" else str(horizon)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_table(values: pd.DataFrame, tiers: pd.DataFrame, models, period="all") -> str:
+    """The models side by side, horizons pooled: CRPS skill of the spread, reserves and TGA and
+    Brier skill of ``tight``, ``stress`` and ``crisis`` against climatology / persistence, and
+    the 90% band's coverage (spread / reserves / TGA)."""
+    tier_names = [t for t in (*HEADLINE_TIERS, "crisis") if t in set(tiers["tier"])]
+    head = (
+        "| model | spread CRPS | reserves CRPS | TGA CRPS | "
+        + " | ".join(f"{t} Brier" for t in tier_names)
+        + " | 90% band: spread / reserves / TGA |"
+    )
+    lines = [head, "|---" * (5 + len(tier_names)) + "|"]
+    for model in models:
+        cells = [_pair(_row(values, model, period, variable=v)) for v in VARIABLES]
+        cells += [_pair(_row(tiers, model, period, tier=t)) for t in tier_names]
+        shares = [_row(values, model, period, variable=v) for v in VARIABLES]
+        cells.append(" / ".join("–" if r is None else f"{r['coverage_90']:.2f}" for r in shares))
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
