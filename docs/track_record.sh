@@ -3,11 +3,12 @@
 # `calibrated`) from every month 2010-01 → 2025-06, 6 months ahead, the figures in
 # docs/images/track_record, the full tables in docs/track_record.md, and the README's table.
 # Run from the repository root after `pip install -e .`: bash docs/track_record.sh
-# (about 25 minutes on 2 cores; a rerun resumes from out/track_record/origins).
+# (about 11 minutes on 2 cores; a rerun with the same code and data resumes from
+# out/track_record/origins, other code or data start again).
 set -euo pipefail
 out=out/track_record
 rmp-risk evaluate calibrated --data engine/data --origins 2010-01:2025-06 --months 6 \
-    --refit-every 3 --out "$out" --quiet > /dev/null
+    --refit-every 3 --out "$out" --overwrite --quiet > /dev/null
 mkdir -p docs/images/track_record
 for figure in pit reliability coverage fans; do
     cp "$out/$figure.png" docs/images/track_record/
