@@ -53,11 +53,21 @@ def test_origins_parse_and_months():
 
 
 def test_blocks_share_a_refit_date():
+    """Blocks are the calendar's runs of refit_every months, whatever origins are asked for."""
     origins = parse_origins("2010-01:2010-08")
-    assert [len(b) for b in blocks(origins, 3)] == [3, 3, 2]
-    assert [len(b) for b in blocks(origins, 1)] == [1] * 8
+    assert [len(group) for _, group in blocks(origins, 3)] == [3, 3, 2]
+    assert [len(group) for _, group in blocks(origins, 1)] == [1] * 8
+    shifted = parse_origins("2010-02:2010-05")  # a later first origin: the same quarters
+    assert [(f"{fit:%Y-%m}", [f"{o:%m}" for o in group]) for fit, group in blocks(shifted, 3)] == [
+        ("2010-01", ["02", "03"]),
+        ("2010-04", ["04", "05"]),
+    ]
     gaps = pd.to_datetime(["2010-01-01", "2010-05-01", "2010-06-01"])  # a resumed remainder
-    assert [[f"{o:%m}" for o in b] for b in blocks(gaps, 3)] == [["01"], ["05", "06"]]
+    assert [[f"{o:%m}" for o in group] for _, group in blocks(gaps, 3)] == [["01"], ["05", "06"]]
+    assert [f"{fit:%Y-%m}" for fit, _ in blocks(parse_origins("2019-11:2020-02"), 12)] == [
+        "2019-01",
+        "2020-01",
+    ]
 
 
 def test_history_reads_the_known_facts(history):
@@ -339,6 +349,10 @@ def test_recipes_of_one_window_share_one_calibration(monkeypatch):
     assert len(made) == 1 and made[0][1] == pd.Timestamp("2018-12-31")
     assert runs == [False, False, True, True]
     assert set(issued["2019-01"]) == {"calibrated", "calibrated-risk"}
+    issue_block(recipes[:1], DATA_DIR, origins, 2, ["B", "B"], 10, 1, pd.Timestamp("2018-10-01"))
+    assert made[-1][1] == pd.Timestamp("2018-09-30")  # the block's estimate, dated before it
+    with pytest.raises(ValueError, match="after the origin"):
+        forecast_block(recipes[0], DATA_DIR, origins, 2, ["B", "B"], 10, 1, None, origins[1])
 
 
 def test_two_models_are_compared_side_by_side(history):

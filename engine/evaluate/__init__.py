@@ -127,7 +127,7 @@ def describe(settings, scored) -> str:
         f"{label(settings.origins[-1])}), {n_months} distinct months, horizons 1–"
         f"{settings.months}; {settings.paths:,} paths per origin, seed {settings.seed}; "
         f"parameters re-estimated every {settings.refit_every} month(s) on the data before "
-        f"the block's first origin, the state at every origin from the data before it."
+        f"the block's first month, the state at every origin from the data before it."
     )
 
 

@@ -144,20 +144,25 @@ def forecast_block(
     paths: int,
     seed: int | None,
     calibrations: dict | None = None,
+    fit_origin: pd.Timestamp | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One forecaster's forecasts from consecutive ``origins`` (O,) that share one estimate of
     its parameters: made with the data before the first origin; each origin's state, start and
-    purchase regime (``regimes``, (O,)) come from the data before that origin. ``calibrations``:
-    see ``model_config``.
+    purchase regime (``regimes``, (O,)) come from the data before that origin. ``fit_origin``
+    (not after the first origin; default: the first origin) dates the estimate: the data
+    before it. ``calibrations``: see ``model_config``.
 
     Returns ``{origin YYYY-MM: forecast}``, a forecast being ``{"members": {variable: float
     (H, K)}, "probability": {tier: float (H,)}, "n_paths": int, "notes": [str]}``, or ``{"error":
     str}`` where the data before the origin cannot support the forecaster (the reason).
     """
+    fit_origin = origins[0] if fit_origin is None else fit_origin
+    if fit_origin > origins[0]:
+        raise ValueError(f"parameters of {label(fit_origin)}, after the origin {label(origins[0])}")
     try:
-        config, fit_notes = model_config(forecaster, data_dir, data_until(origins[0]), calibrations)
+        config, fit_notes = model_config(forecaster, data_dir, data_until(fit_origin), calibrations)
     except FIT_FAILURES as err:
-        return {label(o): {"error": f"parameters at {label(origins[0])}: {err}"} for o in origins}
+        return {label(o): {"error": f"parameters at {label(fit_origin)}: {err}"} for o in origins}
     out = {}
     for origin, regime in zip(origins, regimes, strict=True):
         forecast = forecast_origin(config, data_dir, origin, months, regime, paths, seed)

@@ -1,8 +1,8 @@
 """``rmp-risk evaluate``: a forecast from every origin, each from the data before it, run as
 independent tasks on the engine's backends and kept as they finish (resumable).
 
-Consecutive origins are grouped in blocks of ``refit_every`` months that share one estimate of
-the parameters (made with the data before the block's first origin); each origin's state and
+Origins are grouped in the calendar's blocks of ``refit_every`` months that share one estimate
+of the parameters (made with the data before the block's first month); each origin's state and
 purchase scenario come from the data before it. ``refit_every = 1`` re-estimates at every origin.
 """
 
@@ -98,11 +98,15 @@ def issue_block(
     regimes: list[str | dict[str, Any]],
     paths: int,
     seed: int,
+    fit_origin: pd.Timestamp | None = None,
 ) -> Issued:
-    """Every forecaster's forecasts from one block of origins (one task)."""
+    """Every forecaster's forecasts from one block of origins (one task), the parameters
+    estimated with the data before ``fit_origin`` (default: the first origin)."""
     calibrations: dict = {}  # recipes of one window and base share its calibration
     by_forecaster = {
-        f.name: forecast_block(f, data_dir, origins, months, regimes, paths, seed, calibrations)
+        f.name: forecast_block(
+            f, data_dir, origins, months, regimes, paths, seed, calibrations, fit_origin
+        )
         for f in forecasters
     }
     return Issued(
@@ -110,15 +114,20 @@ def issue_block(
     )
 
 
-def blocks(origins: pd.DatetimeIndex, refit_every: int) -> list[list[pd.Timestamp]]:
-    """Origins grouped by refit date: consecutive runs of ``refit_every`` months from the first
-    origin (origins of one block share a parameter estimate)."""
-    first = origins[0]
+def blocks(
+    origins: pd.DatetimeIndex, refit_every: int
+) -> list[tuple[pd.Timestamp, list[pd.Timestamp]]]:
+    """Origins grouped by the date their parameters are estimated at: the calendar's runs of
+    ``refit_every`` months (from January of year 0, so quarters for 3), each estimated with the
+    data before its first month. Returns (estimation month, its origins) in order. An origin's
+    block does not depend on which other origins are asked for, so neither does its forecast."""
     groups: dict[int, list[pd.Timestamp]] = {}
     for origin in origins:
-        months = (origin.year - first.year) * 12 + origin.month - first.month
-        groups.setdefault(months // refit_every, []).append(origin)
-    return list(groups.values())
+        groups.setdefault((origin.year * 12 + origin.month - 1) // refit_every, []).append(origin)
+    return [
+        (pd.Timestamp(year=k * refit_every // 12, month=k * refit_every % 12 + 1, day=1), group)
+        for k, group in groups.items()
+    ]
 
 
 def scenario(settings: Settings, history: History, origin: pd.Timestamp) -> str | dict[str, Any]:
@@ -155,7 +164,7 @@ def run_origins(
     groups = blocks(pd.DatetimeIndex(todo), settings.refit_every)
     issue = dask.delayed(issue_block, pure=True)
     parts, index = [], {}
-    for i, group in enumerate(groups):
+    for i, (fit_origin, group) in enumerate(groups):
         key = f"{TASK_PREFIX}-{i}-{label(group[0])}"
         regimes = [scenario(settings, history, o) for o in group]
         parts.append(
@@ -167,6 +176,7 @@ def run_origins(
                 regimes,
                 settings.paths,
                 settings.seed,
+                fit_origin,
                 dask_key_name=key,
             )
         )
@@ -178,7 +188,7 @@ def run_origins(
         for origin, forecasts in (result or {}).items():
             store.put(origin, forecasts)
         if bar is not None:
-            bar.advance(len(groups[task]))
+            bar.advance(len(groups[task][1]))
 
     local_processes = local and processes
     with open_backend(
