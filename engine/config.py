@@ -133,6 +133,8 @@ class Tga:
     t_df: float = bounded(gt=2, le=T_DF_MAX)
     calendar: TgaCalendar
     debt_ceiling: DebtCeiling
+    # $bn/day, sd of the anchor's daily random walk (driven by the TGA innovation); 0: none
+    anchor_walk_sd_bn: float = bounded(ge=0, default=0.0)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,10 @@ class OnRrp:
     year_end_log_sd: float = bounded(ge=0)
     refill_bn_per_bp: float = bounded(ge=0)
     refill_below_bp: float
+    # 1, daily AR(1) coefficient of the level's deviation from the base; 0: iid noise around it
+    ar_coefficient: float = bounded(ge=0, lt=1, default=0.0)
+    # $bn, the level on the as-of date without its period-end spike; None: the base
+    start_bn: float | None = bounded(ge=0, default=None)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ def _other_liabilities0(c: Config, _) -> float:
     return i.soma_bn + i.other_assets_bn - i.currency_bn - i.tga_bn - i.on_rrp_bn - i.reserves_bn
 
 
+def _rrp_start(c: Config, _) -> float:
+    return c.on_rrp.start_bn if c.on_rrp.start_bn is not None else -math.inf
+
+
 def _spread_floor(c: Config) -> float:
     """The spread's floor, bp; −inf where the config has none."""
     return c.spread.floor_bp if c.spread.floor_bp is not None else -math.inf
@@ -98,9 +102,12 @@ SCALARS = (
     Scalar("TGA_AR", "1", "tga.ar_coefficient"),
     Scalar("TGA_SD", "$bn/day", "tga.daily_sd_bn"),
     Scalar("TGA_DF", "1", "tga.t_df"),
+    Scalar("TGA_WALK_SD", "$bn/day", "tga.anchor_walk_sd_bn"),
     Scalar("RRP_BASE_LO", "$bn", "on_rrp.base_bn.low"),
     Scalar("RRP_BASE_HI", "$bn", "on_rrp.base_bn.high"),
     Scalar("RRP_SD", "$bn/day", "on_rrp.daily_sd_bn"),
+    Scalar("RRP_AR", "1", "on_rrp.ar_coefficient"),
+    Scalar("RRP_START", "$bn", _rrp_start),  # −inf: the level starts at the path's base
     Scalar(
         "RRP_QE_LOG_MEDIAN",
         "log $bn",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from scipy import signal
 
 from .calendar import BusinessCalendar
 from .config import Config, uncertain_key_bounds
@@ -15,6 +17,8 @@ from .kernels.tables import student_t_table, tail_table
 from .parameters import DRAWN, SCALARS
 
 _LN2 = math.log(2.0)
+CAL_BURN_IN_MONTHS = 3  # months of calendar before a date whose TGA calendar effects may still be
+#   in force on it (longest half-life 15 business days) [J]
 NO_TIER = -1  # ``Schedule.hazard_tier`` when the conditional estimator is off
 
 
@@ -167,12 +171,44 @@ def pace_change_days(calendar: BusinessCalendar, switch_days: np.ndarray) -> np.
     return change
 
 
+def calendar_levels(config: Config, calendar: BusinessCalendar) -> np.ndarray:
+    """Level of each TGA calendar effect per $1bn of amount, as the kernel books it.
+
+    Returns
+    -------
+    float64 (T, N_CAL)
+        ``x_k(t) = 2**(-1/half_life_k) · x_k(t-1) + share_k(t)``, columns in
+        ``layout.CAL_NAMES`` order; the kernel's level is ``amount_k · x_k``.
+    """
+    share, _ = tga_calendar_effects(config, calendar)
+    levels = np.empty_like(share)
+    for k, name in enumerate(L.CAL_NAMES):
+        decay = 2.0 ** (-1.0 / getattr(config.tga.calendar, name).half_life_days)
+        levels[:, k] = signal.lfilter([1.0], [1.0, -decay], share[:, k])
+    return levels
+
+
+def calendar_in_force(config: Config, dates: np.ndarray) -> np.ndarray:
+    """The TGA calendar effects in force at the close of each date (its business day on or
+    before it) at the mid-point amounts, $bn, float64 (len(dates), N_CAL): what a TGA balance
+    observed or targeted on that date holds beyond its anchor."""
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    first = (dates.min().astype("datetime64[M]") - CAL_BURN_IN_MONTHS).astype(dt.date)
+    months = int((dates.max().astype("datetime64[M]") - np.datetime64(first, "M")).astype(int)) + 1
+    calendar = BusinessCalendar(first, months)
+    mid = np.array([getattr(config.tga.calendar, n).amount_bn.mid for n in L.CAL_NAMES])
+    on_or_before = np.searchsorted(calendar.days, dates, "right") - 1
+    return calendar_levels(config, calendar)[on_or_before] * mid
+
+
 def tga_anchor(config: Config, calendar: BusinessCalendar) -> np.ndarray:
     """TGA anchor ($bn, (T,)): linear in business days from the initial balance through the
-    quarter-end targets, flat after the last."""
+    quarter-end targets, flat after the last; each knot net of the calendar effects in force on
+    its date (`calendar_in_force`: the kernel adds those, from ``P_CAL_START`` on)."""
     tga = config.tga
     knots = np.array([config.initial.as_of, *tga.anchor_dates], dtype="datetime64[D]")
     values = np.array([config.initial.tga_bn, *tga.anchor_bn])
+    values = values - calendar_in_force(config, knots).sum(axis=1)
     position = np.busday_count(knots[0], calendar.days, holidays=calendar.closed)
     knot_position = np.busday_count(knots[0], knots, holidays=calendar.closed)
     return np.interp(position, knot_position, values)
@@ -237,7 +273,7 @@ def tga_calendar_effects(config: Config, calendar: BusinessCalendar):
 
 def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
     """The kernel's scalar parameters (float64 (N_PARAMS,)), as ``engine.parameters`` declares
-    them, then the TGA calendar effects' amounts and decays."""
+    them, then the TGA calendar effects' amounts, decays and levels in force at the start."""
     c = config
     params = np.full(L.N_PARAMS, np.nan)
     for index, scalar in enumerate(SCALARS):
@@ -248,6 +284,8 @@ def scalar_params(config: Config, calendar: BusinessCalendar) -> np.ndarray:
         params[L.P_CAL_LO + k] = effect.amount_bn.low
         params[L.P_CAL_HI + k] = effect.amount_bn.high
         params[L.P_CAL_DECAY + k] = math.exp(-_LN2 / effect.half_life_days)
+    as_of = np.array([c.initial.as_of], dtype="datetime64[D]")
+    params[L.P_CAL_START : L.P_CAL_START + L.N_CAL] = calendar_in_force(c, as_of)[0]
     missing = [L.PARAM_NAMES[i] for i in np.flatnonzero(np.isnan(params))]
     if missing:
         raise AssertionError(f"kernel parameters not set: {missing}")

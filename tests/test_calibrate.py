@@ -21,7 +21,7 @@ from engine.cli import main
 from engine.config import load_config
 from engine.kernels.layout import CAL_NAMES
 
-from .conftest import MODEL_CONFIG
+from .conftest import MODEL_CONFIG, SHIPPED_DEFAULT
 from .market_fixtures import write_older_window
 
 pytestmark = pytest.mark.slow  # compiles and runs the kernels
@@ -78,11 +78,19 @@ def one_error_line(err: str) -> str:
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory) -> tuple[Calibration, Path]:
     """(the calibration of engine/data over the shipped default's window, 2021-06-23 →
-    2025-12-31, the config file it wrote)."""
+    2025-12-31, on the judgement base, the config file it wrote)."""
     out = tmp_path_factory.mktemp("calibrated") / "calibrated.toml"
-    cal = calibrate(DATA_DIR, SHIPPED_UNTIL, since=SHIPPED_SINCE)
+    cal = calibrate(DATA_DIR, SHIPPED_UNTIL, since=SHIPPED_SINCE, base=MODEL_CONFIG)
     cal.write(out)
     return cal, out
+
+
+@pytest.mark.slow
+def test_the_shipped_default_is_this_calibration(shipped):
+    """configs/default.toml is `rmp-risk calibrate engine/data --since 2021-06-23 --until
+    2025-12-31 --base configs/judgement.toml`, value for value."""
+    cal, _ = shipped
+    assert cal.config.sha256 == load_config(SHIPPED_DEFAULT).sha256
 
 
 @pytest.mark.slow
@@ -261,13 +269,13 @@ def test_older_window_calibrates_without_srf(tmp_path):
     assert config.initial.as_of == OLDER_UNTIL
     assert config.srf.enabled is False
     assert [rule for rule in cal.rules if rule.startswith("srf.enabled = false")]
-    # weekly TGA (WDTGAL): the calendar amounts are the base config's, with the reason
-    kept = {k.key: k.reason for k in cal.result.kept}
-    base = load_config(cal.base_path).tga.calendar
+    # weekly TGA (WDTGAL): the calendar amounts are fitted from the Wednesday levels too
+    fitted = {f.key: f for f in cal.result.fitted}
     for name in CAL_NAMES:
         key = f"tga.calendar.{name}.amount_bn"
-        assert "weekly" in kept[key]
-        assert getattr(config.tga.calendar, name).amount_bn == getattr(base, name).amount_bn
+        assert key in fitted and "weekly" in fitted[key].statistic, key
+        amount = getattr(config.tga.calendar, name).amount_bn
+        assert (amount.low, amount.high) == pytest.approx(fitted[key].value, rel=1e-4)
     out = tmp_path / "older.toml"
     cal.write(out)
     assert load_config(out) == config

@@ -44,7 +44,7 @@ def test_shipped_default_is_calibrated():
     """The shipped default is `rmp-risk calibrate`'s output on the shipped data."""
     text = SHIPPED_DEFAULT.read_text()
     config = load_config(SHIPPED_DEFAULT)
-    assert "rmp-risk calibrate engine/data --until 2025-12-31" in text
+    assert "rmp-risk calibrate engine/data --since 2021-06-23 --until 2025-12-31" in text
     assert config.initial.as_of.isoformat() == "2025-12-31"
     fitted = [line for line in text.splitlines() if "[F]" in line and "=" in line]
     assert len(fitted) >= 30  # every block the data identify

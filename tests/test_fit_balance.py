@@ -12,6 +12,7 @@ import pytest
 
 from engine.calendar import BusinessCalendar
 from engine.calibrate.fit_balance import (
+    RRP_AR_MAX,
     fit_bank_assets,
     fit_currency,
     fit_on_rrp,
@@ -100,8 +101,25 @@ def test_tga_weekly_real(tga_daily, config):
     assert 5.0 < fitted["tga.daily_sd_bn"].value < 80.0
     assert fitted["tga.t_df"].value > 2.0
     assert fitted["tga.daily_sd_bn"].series == "WDTGAL"
+    # the weekly fit estimates the calendar amounts too (DTS 2022-2025: every effect has events)
     calendar_keys = {f"tga.calendar.{name}.amount_bn" for name in L.CAL_NAMES}
-    assert calendar_keys <= kept_keys(result)
+    assert calendar_keys <= fitted.keys()
+    april = fitted["tga.calendar.april_tax.amount_bn"]
+    assert april.value[0] >= 0.0 and april.stderr > 0
+    print({k: (f.value, f.stderr) for k, f in fitted.items()})
+
+
+def test_tga_weekly_real_wdtgal_2013_2018(config):
+    """H.4.1 WDTGAL over 2013-2018 (before the DTS series): the April tax amount is of the
+    2010s TGA's scale (~$100-400bn balance), not the 2025 config's 225-300."""
+    wdtgal = to_bn(read_fred(DATA_DIR / "WDTGAL.csv"), "WDTGAL")
+    result = fit_tga(wdtgal["2013-01-01":"2018-12-31"], daily=False, config=config)
+    fitted = by_key(result)
+    print({k: (f.value, f.stderr) for k, f in fitted.items()}, result.kept)
+    april = fitted["tga.calendar.april_tax.amount_bn"]
+    assert 0.0 < mid(april.value) < 200.0
+    assert april.series == "WDTGAL" and april.period[0].year == 2013
+    assert fitted["tga.daily_sd_bn"].series == "WDTGAL"
 
 
 def test_currency_real():
@@ -176,12 +194,28 @@ def test_tga_daily_recovers_known_parameters(config):
 
 
 def test_tga_weekly_recovers_the_daily_ar(config):
-    """Wednesday levels of a daily AR(1) around the anchor (no calendar effects: a weekly
-    series cannot tell them from the noise)."""
+    """Wednesday levels of a daily AR(1) around the anchor, no calendar effects (the amounts,
+    0, are estimated alongside): the daily AR(1) is recovered."""
     no_effects = dict.fromkeys(TGA_AMOUNTS, 0.0)
     tga = simulate_tga(config, np.random.default_rng(SEED + 1), dt.date(2012, 1, 1), 96, no_effects)
     wednesdays = tga[tga.index.day_of_week == 2]
     fitted = by_key(fit_tga(wednesdays, daily=False, config=config, exclude=()))
+    assert_recovered(fitted["tga.ar_coefficient"], TGA_AR)
+    assert_recovered(fitted["tga.daily_sd_bn"], TGA_SD)
+
+
+def test_tga_weekly_recovers_the_calendar_amounts(config):
+    """Wednesday levels of the daily model (anchor + amounts · calendar levels + daily AR(1)
+    deviation), 8 years: each amount within TOLERANCE_SE (3) of its GLS s.e. of the truth, and
+    the daily AR(1) still recovered."""
+    tga = simulate_tga(config, np.random.default_rng(SEED + 2), dt.date(2012, 1, 1), 96)
+    wednesdays = tga[tga.index.day_of_week == 2]
+    result = fit_tga(wednesdays, daily=False, config=config, exclude=())
+    fitted = by_key(result)
+    assert not result.kept
+    print({k: (mid(f.value), f.stderr) for k, f in fitted.items()})
+    for name, amount in TGA_AMOUNTS.items():
+        assert_recovered(fitted[f"tga.calendar.{name}.amount_bn"], amount)
     assert_recovered(fitted["tga.ar_coefficient"], TGA_AR)
     assert_recovered(fitted["tga.daily_sd_bn"], TGA_SD)
 
@@ -245,6 +279,49 @@ def test_on_rrp_recovers_base_noise_and_spikes():
     assert fitted["on_rrp.quarter_end_median_bn"].n_obs == 9  # 3 years: 3 quarter-ends each
     assert fitted["on_rrp.year_end_median_bn"].n_obs == 3
     assert "on_rrp.year_end_log_sd" in fitted
+
+
+def _ar_level(rng, calendar, phi: float, base: float, start: float, sd: float) -> np.ndarray:
+    level = np.empty(calendar.n_days)
+    previous = start
+    for t in range(calendar.n_days):
+        previous = base + phi * (previous - base) + sd * rng.standard_normal()
+        level[t] = previous
+    return level
+
+
+def test_on_rrp_recovers_a_persistent_take_up():
+    """An AR(1) take-up (φ 0.9 around $150bn, σ $10bn/day): φ, σ and the AR's mean are
+    recovered within their s.e.; the start is the last ordinary days' level."""
+    rng = np.random.default_rng(SEED + 4)
+    calendar = BusinessCalendar(start=dt.date(2024, 1, 1), horizon_months=24)
+    phi, base, sd = 0.9, 150.0, 10.0  # 1, $bn, $bn/day
+    level = _ar_level(rng, calendar, phi, base, base, sd)
+    series = pd.Series(level, index=pd.DatetimeIndex(calendar.days, name="date"), name="RRP")
+    fitted = by_key(fit_on_rrp(series))
+    assert_recovered(fitted["on_rrp.ar_coefficient"], phi)
+    assert_recovered(fitted["on_rrp.daily_sd_bn"], sd)
+    assert_recovered(fitted["on_rrp.base_bn"], base)
+    ordinary = ~(calendar.quarter_end | calendar.year_end)
+    assert fitted["on_rrp.start_bn"].value == np.median(level[ordinary][-5:])
+
+
+def test_on_rrp_keeps_a_random_walk_where_it_starts():
+    """A take-up falling by $8bn a day from $2T (2023): no level to return to, so the base is
+    the start and φ that of a walk."""
+    rng = np.random.default_rng(SEED + 5)
+    calendar = BusinessCalendar(start=dt.date(2023, 1, 1), horizon_months=12)
+    level = (
+        2000.0
+        - 5.0 * np.arange(calendar.n_days)
+        + np.cumsum(30.0 * rng.standard_normal(calendar.n_days))
+    )
+    series = pd.Series(level, index=pd.DatetimeIndex(calendar.days, name="date"), name="RRP")
+    fitted = by_key(fit_on_rrp(series))
+    start = fitted["on_rrp.start_bn"].value
+    assert fitted["on_rrp.ar_coefficient"].value == RRP_AR_MAX
+    assert fitted["on_rrp.base_bn"].value == (start, start)
+    assert "random walk" in fitted["on_rrp.ar_coefficient"].statistic
 
 
 def test_bank_assets_short_series_is_kept():

@@ -63,6 +63,24 @@ def test_kernel_matches_reference_stressed(model_config):
     _assert_matches_reference(schedule, trace)
 
 
+def test_kernel_matches_reference_with_persistent_balances(model_config):
+    """ON RRP as an AR(1) from a stated start level (day 0 sits near the start, not the base)
+    and a TGA anchor that walks."""
+    config = tweak(
+        model_config,
+        **{
+            "on_rrp.ar_coefficient": 0.98,
+            "on_rrp.start_bn": 400.0,
+            "tga.anchor_walk_sd_bn": 20.0,
+        },
+    )
+    schedule, trace = _trace(config)
+    _assert_matches_reference(schedule, trace)
+    day0 = trace["on_rrp"][:, 0, 0]  # (paths,) under the first regime
+    sd = config.on_rrp.daily_sd_bn
+    assert np.all(np.abs(day0 - 0.98 * 400.0 - 0.02 * trace.path_draws[:, L.D_RRP_BASE]) < 6 * sd)
+
+
 def test_balance_sheet_identity_holds_exactly(model_schedule):
     trace = trace_paths(model_schedule, 50, 1, 64)
     p = model_schedule.params

@@ -39,11 +39,23 @@ MIN_TREND_YEARS = 3  # years of data a trend needs, or the base value is kept [J
 MAD_SE_FACTOR = 1.1664  # 1, s.e. of a MAD-based sd is this × sd / √n at the normal
 #   (asymptotic variance of the normal-scaled MAD: 1.3605 σ²/n)
 RRP_BASE_MONTHS = 12  # months before the series' end: the ON RRP's current regime [J]
+RRP_DYNAMICS_MONTHS = 6  # months before the series' end whose daily moves give the AR(1): the
+#   take-up trends and switches regime within a year (2021: from 0 to $800bn in 3 months) [J]
+RRP_START_DAYS = 5  # ordinary business days before the series' end whose median starts it [J]
+RRP_AR_MAX = 0.999  # 1, the daily AR coefficient of a random walk (the config needs < 1) [J]
+Z_UNIT_ROOT = 1.6448536269514722  # 1, one-sided 95% normal quantile: φ̂ + Z s.e. ≥ 1 keeps a unit
+#   root (a random walk: the 12-month base is not a level the take-up returns to) [J]
 RRP_SPIKE_YEARS = 3  # years before the series' end over which period-end spikes are taken [J]
 RRP_SPIKE_BASE_DAYS = 5  # business days before a period-end whose median is the base level [J]
 RRP_LOW_BASE_BN = 500.0  # $bn: spikes count only where the base was below this (the $2T
 #   regime of 2021–2023 had spikes of another kind) [J]
 MIN_SPIKES_FOR_SD = 3  # period-ends needed for a log sd [J]
+RRP_DYNAMICS_KEYS = (
+    "on_rrp.base_bn",
+    "on_rrp.ar_coefficient",
+    "on_rrp.daily_sd_bn",
+    "on_rrp.start_bn",
+)
 MIN_RRP_DAYS = 60  # business days in the base window, or the ON RRP base is kept [J]
 PERIOD_END_SLACK_DAYS = 3  # days: an observation this close before a period-end stands for it
 BRIDGE_REACH_DAYS = 31  # days: a series ending this close to ``until`` is taken as current
@@ -299,9 +311,85 @@ def _lognormal(result, kind, dates, spikes, seen, name) -> None:
     )
 
 
+def _fit_rrp_dynamics(
+    result: StepResult, recent: pd.Series, ordinary: np.ndarray, name: str
+) -> None:
+    """Record ``on_rrp.base_bn``, ``ar_coefficient``, ``daily_sd_bn`` and ``start_bn`` from the
+    window ``recent`` ($bn, business days) whose ``ordinary`` (bool) days are not period-ends.
+
+    OLS of each ordinary day's level on the previous day's (both ordinary) over the last
+    RRP_DYNAMICS_MONTHS months: φ (HC1 s.e.) in [0, 1); where φ̂ + Z_UNIT_ROOT s.e. ≥ 1 a unit
+    root is kept: φ = RRP_AR_MAX, a random walk. Innovation sd = sd of its residuals (not a
+    robust sd: the large moves are the risk); start = median of the last RRP_START_DAYS
+    ordinary levels (the level without a period-end spike); base = the AR's own mean
+    c / (1 − φ) ± Z_95 s.e. (delta method), cut at 0, or the start level for a random walk."""
+    values = recent.to_numpy()
+    inside = recent.index > recent.index[-1] - pd.DateOffset(months=RRP_DYNAMICS_MONTHS)
+    pairs = ordinary[1:] & ordinary[:-1] & inside[1:]
+    y, x = values[1:][pairs], values[:-1][pairs]
+    fit = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit(cov_type="HC1")
+    phi_ols, phi_se = float(fit.params[1]), float(fit.bse[1])
+    random_walk = phi_ols + Z_UNIT_ROOT * phi_se >= 1.0
+    phi = RRP_AR_MAX if random_walk else max(phi_ols, 0.0)
+    clipped = f"; {phi_ols:.4f}, a unit root not rejected: random walk" if random_walk else ""
+    sd = float(np.sqrt(fit.mse_resid))
+    period, n = period_of(recent.index[1:][pairs]), int(pairs.sum())
+    statistic = (
+        f"OLS AR(1) of the level on consecutive ordinary days, last {RRP_DYNAMICS_MONTHS} "
+        "months before the series' end"
+    )
+    result.fitted.append(
+        Fitted(
+            "on_rrp.ar_coefficient",
+            phi,
+            phi_se,
+            f"{statistic} (HC1 s.e.){clipped}",
+            period,
+            name,
+            n,
+        )
+    )
+    result.fitted.append(
+        Fitted(
+            "on_rrp.daily_sd_bn",
+            sd,
+            sd / math.sqrt(2.0 * n),
+            f"sd of the residuals of the {statistic}",
+            period,
+            name,
+            n,
+        )
+    )
+    last = recent[ordinary].iloc[-RRP_START_DAYS:]
+    start = float(last.median())
+    result.fitted.append(
+        Fitted(
+            "on_rrp.start_bn",
+            start,
+            None,
+            f"median of the last {len(last)} ordinary days (no period-end spike)",
+            period_of(last.index),
+            name,
+            len(last),
+        )
+    )
+    if random_walk:  # no level to return to: the walk starts, and is centred, where it is
+        base, base_se, what = (start, start), None, "the start level (a random walk)"
+    else:
+        c, gradient = float(fit.params[0]), np.array([1.0, fit.params[0] / (1.0 - phi_ols)])
+        mean = c / (1.0 - phi_ols)
+        base_se = float(np.sqrt(gradient @ fit.cov_params() @ gradient)) / (1.0 - phi_ols)
+        low, high = ci_range(mean, base_se)
+        base, what = (max(low, 0.0), max(high, 0.0)), f"the AR's mean c/(1 − φ) {mean:.1f}"
+    result.fitted.append(
+        Fitted("on_rrp.base_bn", base, base_se, f"{what}, {statistic}", period, name, n)
+    )
+
+
 def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult:
-    """Fit the ON RRP block: ``on_rrp.base_bn`` (range), ``daily_sd_bn`` and the quarter- and
-    year-end spikes (``*_median_bn``, ``*_log_sd``).
+    """Fit the ON RRP block: ``on_rrp.base_bn`` (range), its dynamics (``ar_coefficient``,
+    ``daily_sd_bn``, ``start_bn``: `_fit_rrp_dynamics`) and the quarter- and year-end spikes
+    (``*_median_bn``, ``*_log_sd``).
 
     Parameters
     ----------
@@ -315,7 +403,7 @@ def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult
     StepResult
         The take-up fell from $2T (2022) to near zero (2025): base and noise come from the last
         RRP_BASE_MONTHS months, quarter- and year-ends left out; base = 25th–75th percentile of
-        the level; daily sd = MAD-based sd of daily changes / √2 (iid noise around a base).
+        the level, the level an AR(1) from today's level reverts to.
         Spikes: last business day of Mar/Jun/Sep (quarter) or Dec (year) in the last
         RRP_SPIKE_YEARS years, where the base was below RRP_LOW_BASE_BN.
     """
@@ -329,7 +417,7 @@ def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult
     recent = level[level.index > level.index[-1] - pd.DateOffset(months=RRP_BASE_MONTHS)]
     ordinary = ~recent.index.isin(period_end)
     if ordinary.sum() < MIN_RRP_DAYS:
-        for key in ("on_rrp.base_bn", "on_rrp.daily_sd_bn"):
+        for key in RRP_DYNAMICS_KEYS:
             result.kept.append(
                 Kept(
                     key,
@@ -337,38 +425,7 @@ def fit_on_rrp(on_rrp_bn: pd.Series, *, series: str | None = None) -> StepResult
                 )
             )
     else:
-        base = recent[ordinary]
-        period, n = period_of(base.index), len(base)
-        rule = (
-            f"last {RRP_BASE_MONTHS} months before the series' end, quarter- and year-ends left out"
-        )
-        low, high = np.percentile(base.to_numpy(), [25.0, 75.0])
-        result.fitted.append(
-            Fitted(
-                "on_rrp.base_bn",
-                (float(low), float(high)),
-                None,
-                f"25th–75th percentile of the level, {rule}; median {base.median():.1f}",
-                period,
-                name,
-                n,
-            )
-        )
-        change = recent.diff()
-        clean = ordinary & np.r_[False, ordinary[:-1]]  # neither end on a period-end
-        changes = change[clean].to_numpy()
-        sd = float(stats.median_abs_deviation(changes, scale="normal")) / math.sqrt(2.0)
-        result.fitted.append(
-            Fitted(
-                "on_rrp.daily_sd_bn",
-                float(sd),
-                MAD_SE_FACTOR * sd / math.sqrt(len(changes)),
-                f"MAD sd of daily changes / √2, {rule}",
-                period,
-                name,
-                len(changes),
-            )
-        )
+        _fit_rrp_dynamics(result, recent, ordinary, name)
     since = level.index[-1] - pd.DateOffset(years=RRP_SPIKE_YEARS)
     _lognormal(result, "quarter_end", *_spikes(level, quarter_ends, since), name)
     _lognormal(result, "year_end", *_spikes(level, year_ends, since), name)

@@ -1,9 +1,12 @@
 """TGA parameters (``[tga]`` of the config) from the Treasury General Account balance.
 
-Daily closes (Daily Treasury Statement) identify the daily AR(1) deviation and the four calendar
-effects; weekly levels (H.4.1 WDTGAL) identify the AR(1) only, mapped to its daily equivalent.
+Daily closes (Daily Treasury Statement) and weekly levels (H.4.1 WDTGAL, before the DTS series
+starts) both identify the daily AR(1) deviation and the amounts of the four calendar effects.
 The model fitted is the kernel's (``engine.kernels.day``): TGA = anchor + calendar levels +
-D, D_t = φ D_{t-1} + σ ν_t with ν unit-variance Student-t.
+D, D_t = φ D_{t-1} + σ ν_t with ν unit-variance Student-t. The calendar levels per $1bn of
+amount are computed on the business-day calendar as the kernel books them; a weekly fit samples
+them (and the anchor) at each Wednesday's business day, and maps the weekly AR(1) of D to its
+daily equivalent.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import signal, stats
+from scipy import stats
 from statsmodels.tools.numdiff import approx_fprime, approx_hess3
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..calendar import BusinessCalendar
 from ..config import T_DF_MAX, Config
 from ..kernels import layout as L
-from ..schedule import tga_calendar_effects
+from ..schedule import calendar_levels, tga_calendar_effects
 from .fitted import Fitted, FittedBlock, Kept, StepResult
 
 Z_95 = 1.959963984540054  # 1, two-sided 95% normal quantile: ranges are estimate ± Z_95 s.e.
@@ -36,10 +39,17 @@ OPTIMIZER_MAXITER = 500  # iterations of the SARIMAX likelihood optimiser (defau
 # Debt-limit episodes, from the drawdown's start to the first quarter-end after the rebuild,
 # excluded by default: the config models them apart (``tga.debt_ceiling``), and inside the
 # sample they make D look like a random walk (daily φ ≈ 0.995 with them, 0.93 without).
-# [C: limit reinstated 2021-08-01 (Treasury drew the TGA down to ≈ $450bn by end-July), raised
-# 2021-12-16; hit 2023-01-19, suspended 2023-06-03; reinstated 2025-01-02, raised 2025-07-04;
-# J: start of the 2021 drawdown, end of each rebuild]
+# [C: limit hit 2011-05-16, raised 2011-08-02; hit 2013-05-19, suspended 2013-10-17; hit
+# 2015-03-16, suspended 2015-11-02; hit 2017-03-16, suspended 2017-09-08; reinstated 2019-03-02,
+# suspended 2019-08-02; reinstated 2021-08-01 (Treasury drew the TGA down to ≈ $450bn by
+# end-July), raised 2021-12-16; hit 2023-01-19, suspended 2023-06-03; reinstated 2025-01-02,
+# raised 2025-07-04; J: start of the 2021 drawdown, end of each rebuild]
 DEBT_LIMIT_EPISODES = (
+    (dt.date(2011, 5, 16), dt.date(2011, 9, 30)),
+    (dt.date(2013, 5, 19), dt.date(2013, 12, 31)),
+    (dt.date(2015, 3, 16), dt.date(2015, 12, 31)),
+    (dt.date(2017, 3, 16), dt.date(2017, 12, 31)),
+    (dt.date(2019, 3, 2), dt.date(2019, 9, 30)),
     (dt.date(2021, 6, 1), dt.date(2022, 1, 31)),
     (dt.date(2023, 1, 19), dt.date(2023, 9, 30)),
     (dt.date(2025, 1, 2), dt.date(2025, 9, 30)),
@@ -65,23 +75,6 @@ def history_calendar(
     start = (first - pd.DateOffset(months=burn_in_months)).date().replace(day=1)
     months = (last.year - start.year) * 12 + last.month - start.month + 1
     return BusinessCalendar(start=start, horizon_months=months)
-
-
-def calendar_levels(config: Config, calendar: BusinessCalendar) -> np.ndarray:
-    """Level of each TGA calendar effect per $1bn of amount, as the kernel books it.
-
-    Returns
-    -------
-    float64 (T, N_CAL)
-        ``x_k(t) = 2**(-1/half_life_k) · x_k(t-1) + share_k(t)``, columns in
-        ``layout.CAL_NAMES`` order; the kernel's level is ``amount_k · x_k``.
-    """
-    share, _ = tga_calendar_effects(config, calendar)
-    levels = np.empty_like(share)
-    for k, name in enumerate(L.CAL_NAMES):
-        decay = 2.0 ** (-1.0 / getattr(config.tga.calendar, name).half_life_days)
-        levels[:, k] = signal.lfilter([1.0], [1.0, -decay], share[:, k])
-    return levels
 
 
 def fit_t_df(z: np.ndarray) -> tuple[float, float | None, str]:
@@ -134,8 +127,8 @@ def fit_tga(
     series: str | None = None,
     exclude: Sequence[tuple[dt.date, dt.date]] = DEBT_LIMIT_EPISODES,
 ) -> StepResult:
-    """Fit ``tga.ar_coefficient``, ``tga.daily_sd_bn``, ``tga.t_df`` and (daily data only) the
-    calendar amounts ``tga.calendar.<effect>.amount_bn``.
+    """Fit ``tga.ar_coefficient``, ``tga.daily_sd_bn``, ``tga.t_df`` and the calendar amounts
+    ``tga.calendar.<effect>.amount_bn``, from daily closes or weekly levels.
 
     Parameters
     ----------
@@ -164,7 +157,12 @@ def fit_tga(
     targets), estimated with the calendar amounts as coefficients of a regression with AR(1)
     errors (statsmodels SARIMAX): φ and σ² by maximum likelihood with robust (sandwich) s.e.,
     the coefficients by GLS. Amount ranges are estimate ± Z_95 s.e., cut at 0 on the side of
-    the config's sign. Weekly: the same on Wednesday levels, φ and σ mapped to daily.
+    the config's sign; an amount is kept when its effect has no event in the data or its
+    estimate has the sign unlike the config's. Weekly: the same regression on the Wednesday
+    levels, its regressors (the daily calendar levels per $1bn and the anchor hats) sampled at
+    each observation's business day, so the amounts are those of the daily model (with wider
+    s.e. for the short-lived effects, which a Wednesday sees decayed); the weekly φ and σ are
+    mapped to daily.
     """
     clean = tga_bn.dropna().astype(float)
     masked = clean.copy()
@@ -174,7 +172,7 @@ def fit_tga(
     note = f", {n_out:,} obs in {len(exclude)} excluded periods" if n_out else ""
     if daily:
         return _fit_daily(masked, config, series or "DTS TGA", note)
-    return _fit_weekly(masked, series or str(tga_bn.name or "WDTGAL"), note)
+    return _fit_weekly(masked, config, series or str(tga_bn.name or "WDTGAL"), note)
 
 
 def _anchor_hats(calendar: BusinessCalendar, position: np.ndarray, observed: np.ndarray):
@@ -235,13 +233,8 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
     knots, hats = _anchor_hats(calendar, np.arange(calendar.n_days), observed)
     if len(knots) < MIN_KNOTS:
         return _all_kept(keys, f"{series}: fewer than {MIN_KNOTS} quarter-ends with data")
-    levels = calendar_levels(config, calendar)
-    _, opens = tga_calendar_effects(config, calendar)
-    events = (opens[inside] * observed[inside, None]).sum(axis=0)
     result = StepResult()
-    columns = [k for k in range(L.N_CAL) if events[k] > 0]
-    for k in set(range(L.N_CAL)) - set(columns):
-        result.kept.append(Kept(_calendar_keys()[k], f"{series}: no {L.CAL_NAMES[k]} event"))
+    levels, events, columns = _calendar_columns(config, calendar, observed, series, result)
     names = [L.CAL_NAMES[k] for k in columns] + [f"anchor_{d}" for d in days[knots].date]
     exog = pd.DataFrame(np.column_stack([levels[:, columns], hats])[inside], columns=names)
     fit, beta, beta_cov = _ar1_gls(level[inside], exog)
@@ -257,6 +250,45 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
     def record(key, value, stderr, what=statistic, n=n_obs):
         result.fitted.append(Fitted(key, value, stderr, what, period, series, n))
 
+    _record_amounts(result, record, config, series, columns, events, beta, beta_cov, statistic)
+    _record_ar(result, record, fit, lambda p: p, statistic)
+    _record_t_df(record, level[inside] - exog.to_numpy() @ beta, fit, "")
+    return result
+
+
+def _calendar_columns(
+    config: Config, calendar: BusinessCalendar, counted: np.ndarray, series: str, result
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The calendar regressors and the effects the data can identify.
+
+    Parameters
+    ----------
+    counted : bool (T,)
+        Business days of ``calendar`` whose events the data see: an event opening on another
+        day does not count.
+
+    Returns
+    -------
+    (levels, events, columns)
+        ``calendar_levels`` float64 (T, N_CAL); events opening on counted days, int64 (N_CAL,);
+        the effects with at least one, their amounts to estimate. The others are appended to
+        ``result.kept`` with the reason.
+    """
+    _, opens = tga_calendar_effects(config, calendar)
+    events = opens[counted].sum(axis=0)
+    columns = [k for k in range(L.N_CAL) if events[k] > 0]
+    for k in range(L.N_CAL):
+        if events[k] == 0:
+            result.kept.append(Kept(_calendar_keys()[k], f"{series}: no {L.CAL_NAMES[k]} event"))
+    return calendar_levels(config, calendar), events, columns
+
+
+def _record_amounts(
+    result, record, config, series, columns, events, beta, beta_cov, statistic
+) -> None:
+    """Record the calendar amounts: ``beta[j]`` (GLS covariance ``beta_cov``) is the amount of
+    effect ``columns[j]``. The range is estimate ± Z_95 s.e. cut at 0 on the side of the base
+    config's sign; an estimate of the other sign is kept, with the reason."""
     for j, k in enumerate(columns):
         name = L.CAL_NAMES[k]
         estimate, stderr = float(beta[j]), math.sqrt(beta_cov[j, j])
@@ -274,9 +306,6 @@ def _fit_daily(tga: pd.Series, config: Config, series: str, note: str) -> StepRe
             stderr,
             f"{statistic}; {estimate:.1f} ± {Z_95:.2f} s.e. (GLS), {int(events[k])} events",
         )
-    _record_ar(result, record, fit, lambda p: p, statistic)
-    _record_t_df(record, level[inside] - exog.to_numpy() @ beta, fit, "")
-    return result
 
 
 def _record_ar(result, record, fit, to_daily, statistic) -> None:
@@ -312,33 +341,45 @@ def _record_t_df(record, deviation: np.ndarray, fit, what: str) -> None:
     record("tga.t_df", df, stderr, statistic + what, len(innovation))
 
 
-def _fit_weekly(tga: pd.Series, series: str, note: str) -> StepResult:
-    """Weekly fit; ``tga`` is NaN on excluded weeks, ``note`` says how many."""
-    keys = [*TGA_KEYS, "tga.t_df"]
-    result = StepResult(
-        kept=[
-            Kept(key, "weekly TGA cannot identify daily calendar effects")
-            for key in _calendar_keys()
-        ]
-    )
+def _fit_weekly(tga: pd.Series, config: Config, series: str, note: str) -> StepResult:
+    """Weekly fit; ``tga`` is NaN on excluded weeks, ``note`` says how many.
+
+    The calendar amounts are estimated as in the daily fit: the regressors are the daily
+    calendar levels per $1bn (``calendar_levels`` on a business-day calendar from
+    BURN_IN_MONTHS before the first observation) and the anchor hats, both taken at each
+    observation's business day; an effect counts the events opening in the weeks observed
+    (up to each observed Wednesday since the previous row), and one with none is kept.
+    """
+    keys = [*TGA_KEYS, "tga.t_df", *_calendar_keys()]
     if tga.count() < MIN_WEEKLY_OBS:
         reason = f"{series}: {tga.count()} weekly observations, fewer than {MIN_WEEKLY_OBS}"
-        return result.extend(_all_kept(keys, reason))
-    calendar = history_calendar(tga.index[0], tga.index[-1])
+        return _all_kept(keys, reason)
+    calendar = history_calendar(tga.index[0], tga.index[-1], BURN_IN_MONTHS)
     # Business-day index of each observation (a holiday Wednesday: the day before).
     position = np.searchsorted(calendar.days, tga.index.to_numpy("datetime64[D]"), "right") - 1
     level = tga.to_numpy()
     observed = np.isfinite(level)
     knots, hats = _anchor_hats(calendar, position, observed)
     if len(knots) < MIN_KNOTS:
-        return result.extend(_all_kept(keys, f"{series}: fewer than {MIN_KNOTS} quarter-ends"))
-    exog = pd.DataFrame(hats, columns=[f"anchor_{d}" for d in calendar.days[knots]])
-    fit, beta, _ = _ar1_gls(level, exog)
+        return _all_kept(keys, f"{series}: fewer than {MIN_KNOTS} quarter-ends")
+    # The days a row sees: those after the previous row's day, up to its own; the first row
+    # sees its own day only (the burn-in before it is not data).
+    row = np.searchsorted(position, np.arange(calendar.n_days), "left")
+    counted = np.zeros(calendar.n_days, dtype=bool)
+    inside = slice(int(position[observed][0]), int(position[observed][-1]) + 1)
+    counted[inside] = observed[row[inside]]
+    result = StepResult()
+    levels, events, columns = _calendar_columns(config, calendar, counted, series, result)
+    names = [L.CAL_NAMES[k] for k in columns] + [f"anchor_{d}" for d in calendar.days[knots]]
+    exog = pd.DataFrame(np.column_stack([levels[position][:, columns], hats]), columns=names)
+    fit, beta, beta_cov = _ar1_gls(level, exog)
     n_obs = int(observed.sum())
     period = period_of(tga.index[observed])
+    converged = "" if fit.mle_retvals.get("converged", True) else ", NOT CONVERGED"
     statistic = (
-        f"SARIMAX AR(1) MLE (robust s.e.) of weekly levels, GLS on {len(knots)} "
-        f"quarter-end anchor levels, {n_obs:,} obs{note}, AIC {fit.aic:,.0f}, weekly φ "
+        f"SARIMAX AR(1) MLE (robust s.e.) of weekly levels, GLS on {len(columns)} calendar "
+        f"levels (daily, at each observation's business day) + {len(knots)} quarter-end anchor "
+        f"levels, {n_obs:,} obs{note}, AIC {fit.aic:,.0f}{converged}, weekly φ "
         f"{float(fit.params['ar.L1']):.3f}; daily φ = φ_w^(1/{WEEK_DAYS}), "
         "σ² = σ_w² (1 − φ²)/(1 − φ_w²)"
     )
@@ -353,7 +394,8 @@ def _fit_weekly(tga: pd.Series, series: str, note: str) -> StepResult:
         phi = p[0] ** (1.0 / WEEK_DAYS)
         return phi, p[1] * (1.0 - phi**2) / (1.0 - p[0] ** 2)
 
+    _record_amounts(result, record, config, series, columns, events, beta, beta_cov, statistic)
     _record_ar(result, record, fit, to_daily, statistic)
     weekly = " (weekly: sums of 5 daily ones, lighter-tailed than the daily)"
-    _record_t_df(record, level - hats @ beta, fit, weekly)
+    _record_t_df(record, level - exog.to_numpy() @ beta, fit, weekly)
     return result

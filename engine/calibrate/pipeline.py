@@ -24,8 +24,10 @@ from ..errors import InputError
 from ..outputs import check_writable_folder
 from .demand_curve import select_family, weekly_curve_sample
 from .fit_balance import fit_bank_assets, fit_currency, fit_on_rrp, fit_tga
+from .fit_other import fit_other_liabilities
 from .fit_spread import curve_result, daily_ratio, fit_effr, fit_spread
 from .fit_srf import fit_srf, srf_available
+from .fit_tga_walk import fit_tga_walk
 from .fitted import FittedBlock, Kept, StepResult
 from .market import MarketData, load_market_data
 from .ratio import daily_ratio_from_drains
@@ -298,9 +300,15 @@ def _balance_sheet(market: MarketData, base: Config) -> StepResult:
     out = StepResult()
     if market.tga_bn is not None:
         label = "DTS TGA" if market.tga_daily else str(market.tga_bn.name or "weekly TGA")
-        out.extend(fit_tga(market.tga_bn, market.tga_daily, base, series=label))
+        tga = fit_tga(market.tga_bn, market.tga_daily, base, series=label)
+        out.extend(tga)
+        values = {f.key: f.value for f in tga.fitted}
+        phi = values.get("tga.ar_coefficient", base.tga.ar_coefficient)
+        sd = values.get("tga.daily_sd_bn", base.tga.daily_sd_bn)
+        out.extend(fit_tga_walk(market.tga_bn, market.tga_daily, phi, sd, series=label))
     else:
         out.kept += [Kept("tga.ar_coefficient", market.missing.get("tga_bn", "no TGA series"))]
+    out.extend(fit_other_liabilities(market))
     if market.currency_bn is not None:
         out.extend(fit_currency(market.currency_bn, years=CURRENCY_YEARS))
     else:

@@ -58,7 +58,7 @@ class PathConstants(NamedTuple):
 
     currency_drift: float  # 1 per business day, drift of log currency
     bank_factor: float  # 1, daily growth factor of bank assets other than reserves
-    rrp_base: float  # $bn, ON RRP level before its noise
+    rrp_base: float  # $bn, ON RRP level its deviations revert to
     dc_active: bool  # a debt-ceiling episode happens on this path
     dc_floor: float  # $bn, the TGA's floor during the episode
     dc_resolution: float  # business days from the episode's start to its resolution
@@ -72,7 +72,9 @@ class PathState(NamedTuple):
 
     log_currency: float  # log $bn
     tga_dev: float  # $bn, AR(1) deviation of the TGA from its anchor
+    tga_walk: float  # $bn, random walk of the anchor
     other_dev: float  # $bn, AR(1) deviation of other liabilities
+    rrp_level: float  # $bn, ON RRP level before its floor at 0 and its period-end spike
     bank_ex_reserves: float  # $bn, bank assets other than reserves
     recheck_day: int  # the day after a regime's first crisis (its pace may change), or NO_DAY
 
@@ -206,7 +208,7 @@ def start_path(p, draws, regime_params, work):
         rs[r, RS_MONTH_MAX_SPREAD] = -np.inf
         rs[r, RS_MONTH_MAX_SRF] = 0.0
     for k in range(L.N_CAL):
-        work.cal_level[k] = 0.0
+        work.cal_level[k] = p[L.P_CAL_START + k]
     constants = PathConstants(
         draws[L.D_CURRENCY_GROWTH] / p[L.P_DAYS_PER_YEAR],
         math.exp(draws[L.D_BANK_GROWTH] / p[L.P_DAYS_PER_YEAR]),
@@ -218,7 +220,10 @@ def start_path(p, draws, regime_params, work):
         p[L.P_NOISE_SD0],
         p[L.P_NOISE_SD1],
     )
-    state = PathState(math.log(p[L.P_CURRENCY0]), 0.0, 0.0, p[L.P_BANK_EX_RESERVES0], NO_DAY)
+    rrp_level = p[L.P_RRP_START] if p[L.P_RRP_START] >= 0.0 else constants.rrp_base
+    state = PathState(
+        math.log(p[L.P_CURRENCY0]), 0.0, 0.0, 0.0, rrp_level, p[L.P_BANK_EX_RESERVES0], NO_DAY
+    )
     return constants, state
 
 
@@ -268,6 +273,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     log_currency += p[L.P_CUR_LOG_SD] * eps_currency
     currency = math.exp(log_currency)
     tga_dev = p[L.P_TGA_AR] * state.tga_dev + p[L.P_TGA_SD] * nu_tga
+    tga_walk = state.tga_walk + p[L.P_TGA_WALK_SD] * nu_tga
     calendar = 0.0
     for k in range(L.N_CAL):
         cal_level[k] = cal_level[k] * p[L.P_CAL_DECAY + k] + cal_share[t, k] * cal_amount[k]
@@ -278,11 +284,13 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             t - p[L.P_DC_START_DAY], p[L.P_DC_DECLINE_DAYS], path.dc_resolution, path.dc_rebuild
         )
         anchor = (1.0 - w) * anchor + w * path.dc_floor
-    tga = anchor + calendar + tga_dev
+    tga = anchor + calendar + tga_dev + tga_walk
     other_dev = p[L.P_OL_AR] * state.other_dev + p[L.P_OL_SD] * eps_other
     other_liab = p[L.P_OTHER_LIAB0] + other_dev
     bank_ex_reserves = state.bank_ex_reserves * path.bank_factor
-    rrp_shared = max(0.0, path.rrp_base + p[L.P_RRP_SD] * eps_rrp) + rrp_spike
+    rrp_level = path.rrp_base + p[L.P_RRP_AR] * (state.rrp_level - path.rrp_base)
+    rrp_level += p[L.P_RRP_SD] * eps_rrp
+    rrp_shared = max(0.0, rrp_level) + rrp_spike
     ceiling = -np.inf  # SRF rate + stigma; computed on the first day a regime needs it
     gamma = day_float[t, L.DF_GAMMA]
     reserves_base = p[L.P_OTHER_ASSETS] - currency - tga - other_liab
@@ -441,7 +449,9 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             counts.joint_event_count,
             counts.joint_first_count,
         )
-    return PathState(log_currency, tga_dev, other_dev, bank_ex_reserves, recheck_day)
+    return PathState(
+        log_currency, tga_dev, tga_walk, other_dev, rrp_level, bank_ex_reserves, recheck_day
+    )
 
 
 @jit(inline="always")

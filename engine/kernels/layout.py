@@ -67,12 +67,14 @@ globals().update({f"P_{name}": index for index, name in enumerate(SCALAR_NAMES)}
 P_CAL_LO = len(SCALAR_NAMES)  # P_CAL_LO + k: low amount of TGA calendar effect k, $bn
 P_CAL_HI = P_CAL_LO + N_CAL  # high amount, $bn
 P_CAL_DECAY = P_CAL_HI + N_CAL  # daily decay factor 2**(-1/half_life), 1
-N_PARAMS = P_CAL_DECAY + N_CAL
+P_CAL_START = P_CAL_DECAY + N_CAL  # level in force on the as-of date (mid amounts), $bn
+N_PARAMS = P_CAL_START + N_CAL
 PARAM_NAMES = (
     *SCALAR_NAMES,
     *(f"CAL_LO_{n}" for n in CAL_NAMES),
     *(f"CAL_HI_{n}" for n in CAL_NAMES),
     *(f"CAL_DECAY_{n}" for n in CAL_NAMES),
+    *(f"CAL_START_{n}" for n in CAL_NAMES),
 )
 
 # Parameters drawn per path (``[uncertainty] parameters = true``), a row per drawn parameter:

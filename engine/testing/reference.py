@@ -58,8 +58,11 @@ class ReferencePaths:
         self.bank = np.full(n, p[L.P_BANK_EX_RESERVES0])
         self.bank_factor = np.exp(path_draws[:, L.D_BANK_GROWTH] / p[L.P_DAYS_PER_YEAR])
         self.tga_dev = np.zeros(n)
+        self.tga_walk = np.zeros(n)
         self.other_dev = np.zeros(n)
-        self.cal_level = np.zeros((n, L.N_CAL))
+        start = p[L.P_RRP_START]
+        self.rrp_level = np.full(n, start) if start >= 0.0 else path_draws[:, L.D_RRP_BASE].copy()
+        self.cal_level = np.tile(p[L.P_CAL_START : L.P_CAL_START + L.N_CAL], (n, 1))
 
     def step(self, t: int, s: np.ndarray) -> dict:
         """Advance to day ``t`` with the day's shocks ``s`` (float64 (n, N_SHOCKS)).
@@ -81,6 +84,7 @@ class ReferencePaths:
         )
         currency = np.exp(self.log_currency)
         self.tga_dev = p[L.P_TGA_AR] * self.tga_dev + p[L.P_TGA_SD] * s[:, L.S_TGA]
+        self.tga_walk = self.tga_walk + p[L.P_TGA_WALK_SD] * s[:, L.S_TGA]
         amounts = s[:, L.S_CAL_AMOUNT : L.S_CAL_AMOUNT + L.N_CAL]
         decay = p[L.P_CAL_DECAY : L.P_CAL_DECAY + L.N_CAL]
         self.cal_level = self.cal_level * decay + sch.cal_share[t] * amounts
@@ -93,7 +97,7 @@ class ReferencePaths:
         )
         active = d[:, L.D_DC_ACTIVE] > 0
         anchor = np.where(active, (1 - w) * anchor + w * d[:, L.D_DC_FLOOR], anchor)
-        tga = anchor + self.cal_level.sum(axis=1) + self.tga_dev
+        tga = anchor + self.cal_level.sum(axis=1) + self.tga_dev + self.tga_walk
         self.other_dev = p[L.P_OL_AR] * self.other_dev + p[L.P_OL_SD] * s[:, L.S_OTHER_LIAB]
         other = p[L.P_OTHER_LIAB0] + self.other_dev
         self.bank = self.bank * self.bank_factor
@@ -102,7 +106,10 @@ class ReferencePaths:
             spike = np.exp(p[L.P_RRP_YE_LOG_MEDIAN] + p[L.P_RRP_YE_LOG_SD] * s[:, L.S_RRP_SPIKE])
         elif spike_kind == L.SPIKE_QUARTER:
             spike = np.exp(p[L.P_RRP_QE_LOG_MEDIAN] + p[L.P_RRP_QE_LOG_SD] * s[:, L.S_RRP_SPIKE])
-        rrp = np.maximum(0.0, d[:, L.D_RRP_BASE] + p[L.P_RRP_SD] * s[:, L.S_ON_RRP]) + spike
+        rrp_base = d[:, L.D_RRP_BASE]
+        self.rrp_level = rrp_base + p[L.P_RRP_AR] * (self.rrp_level - rrp_base)
+        self.rrp_level = self.rrp_level + p[L.P_RRP_SD] * s[:, L.S_ON_RRP]
+        rrp = np.maximum(0.0, self.rrp_level) + spike
         ceiling = p[L.P_SRF_RATE] + np.exp(
             p[L.P_STIGMA_LOG_MEDIAN] + p[L.P_STIGMA_LOG_SD] * s[:, L.S_STIGMA]
         )
