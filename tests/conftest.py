@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # does not move when the shipped default is calibrated again on newer data.
 MODEL_CONFIG = ROOT / "configs" / "judgement.toml"
 SHIPPED_DEFAULT = ROOT / "configs" / "default.toml"  # calibrated: `rmp-risk calibrate`
+PREVIOUS_DEFAULT = ROOT / "tests" / "data" / "previous_default.toml"  # frequent stress
 # and computed_*: how a cube was computed, written
 RUN_ATTRS = ("history", "metadata_sha256", "data_sha256")
 

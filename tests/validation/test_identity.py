@@ -28,7 +28,17 @@ PATHS = 64
 SEED = 11
 # Federal Reserve holidays on weekdays, 2025-12-31 .. 2026-03-31: New Year's Day, Martin Luther
 # King Jr. Day (third Monday of January), Washington's Birthday (third Monday of February).
-HOLIDAYS = {dt.date(2026, 1, 1), dt.date(2026, 1, 19), dt.date(2026, 2, 16)}
+HOLIDAYS = {  # Federal Reserve holidays of 2025-09 → 2026-03 (weekdays)
+    dt.date(2025, 9, 1),
+    dt.date(2025, 10, 13),
+    dt.date(2025, 11, 11),
+    dt.date(2025, 11, 27),
+    dt.date(2025, 12, 25),
+    dt.date(2026, 1, 1),
+    dt.date(2026, 1, 19),
+    dt.date(2026, 2, 16),
+}
+BURN_IN_START = dt.date(2025, 9, 1)  # the calendar effects in force on 12-31 start 3 months before
 
 
 def _business_days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -80,33 +90,48 @@ def _by_hand(config) -> dict[str, np.ndarray]:
     soma = ini.soma_bn + np.cumsum(purchases)
     currency = ini.currency_bn * np.exp(CURRENCY_GROWTH * (t + 1) / days_per_year)
 
+    # TGA calendar, by hand from BURN_IN_START to the first anchor: coupon settlement on the 15th
+    # (or the next business day) and on month-ends, first-of-month outlays over a month's first
+    # three business days, corporate taxes on the 15th (or next) of Mar/Jun/Sep/Dec (mid amount:
+    # only December's is in force); each level decays by 2^(-1/half-life) a business day.
+    hand = _business_days(BURN_IN_START, c.tga.anchor_dates[0])
+    last_of_month = [i == len(hand) - 1 or hand[i + 1].month != d.month for i, d in enumerate(hand)]
+    fifteenth = [
+        d.day >= 15 and (i == 0 or hand[i - 1].day < 15 or hand[i - 1].month != d.month)
+        for i, d in enumerate(hand)
+    ]
+    first_three = [sum(e.month == d.month for e in hand[: i + 1]) <= 3 for i, d in enumerate(hand)]
+    cal = c.tga.calendar
+    effects = (  # (amount on the day, half-life)
+        (COUPON_BN * (np.array(fifteenth) | np.array(last_of_month)), cal.coupon_settlement),
+        (FIRST_OF_MONTH_BN / 3.0 * np.array(first_three), cal.first_of_month),
+        (
+            cal.corporate_tax.amount_bn.mid
+            * np.array(
+                [f and d.month in (3, 6, 9, 12) for f, d in zip(fifteenth, hand, strict=True)]
+            ),
+            cal.corporate_tax,
+        ),
+    )
+    level = np.zeros(len(hand))
+    for booked, effect in effects:
+        decay, running = 2.0 ** (-1.0 / effect.half_life_days), 0.0
+        for i in range(len(hand)):
+            running = running * decay + booked[i]
+            level[i] += running
     # TGA anchor: linear in business days from initial.tga_bn at as_of (position 0) to the
-    # first anchor at 2026-03-31.
+    # first anchor at 2026-03-31, each knot net of the calendar in force on its date.
     grid = _business_days(ini.as_of, c.tga.anchor_dates[0])
     assert grid[-1] == c.tga.anchor_dates[0] == dt.date(2026, 3, 31)
+    start = ini.tga_bn - level[hand.index(ini.as_of)]
+    end = c.tga.anchor_bn[0] - level[hand.index(grid[-1])]
     position = np.array([grid.index(d) for d in days])
-    anchor = ini.tga_bn + (c.tga.anchor_bn[0] - ini.tga_bn) * position / grid.index(grid[-1])
-    # TGA calendar: coupon settlement on the 15th (or the next business day) and on month-ends,
-    # first-of-month outlays over a month's first three business days; each level decays by
-    # 2^(-1/half-life) a business day.
+    anchor = start + (end - start) * position / grid.index(grid[-1])
+    calendar = level[[hand.index(d) for d in days]]
     month_end = np.array(
         [i == n_days - 1 or days[i + 1].month != d.month for i, d in enumerate(days)]
     )
-    settlement = np.zeros(n_days, dtype=bool)
-    for m in (1, 2):
-        settlement[next(i for i, d in enumerate(days) if d.month == m and d.day >= 15)] = True
-    first_three = np.array(
-        [sum(e.month == d.month for e in days[: i + 1]) <= 3 for i, d in enumerate(days)]
-    )
-    cal = c.tga.calendar
-    decay_coupon = 2.0 ** (-1.0 / cal.coupon_settlement.half_life_days)
-    decay_first = 2.0 ** (-1.0 / cal.first_of_month.half_life_days)
-    coupon = first = 0.0
-    calendar = np.zeros(n_days)
-    for i in range(n_days):
-        coupon = coupon * decay_coupon + COUPON_BN * (settlement[i] or month_end[i])
-        first = first * decay_first + FIRST_OF_MONTH_BN / 3.0 * first_three[i]
-        calendar[i] = coupon + first
+    settlement = np.array([fifteenth[hand.index(d)] for d in days])
     tga = anchor + calendar
 
     on_rrp = np.full(n_days, RRP_BASE_BN)
