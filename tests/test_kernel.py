@@ -76,6 +76,7 @@ def test_kernel_matches_reference_with_persistent_balances(model_config):
     )
     schedule, trace = _trace(config)
     _assert_matches_reference(schedule, trace)
+    assert trace["tga"].min() >= 0.0  # a balance: the walk stops at 0
     day0 = trace["on_rrp"][:, 0, 0]  # (paths,) under the first regime
     sd = config.on_rrp.daily_sd_bn
     assert np.all(np.abs(day0 - 0.98 * 400.0 - 0.02 * trace.path_draws[:, L.D_RRP_BASE]) < 6 * sd)

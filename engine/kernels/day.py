@@ -284,7 +284,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             t - p[L.P_DC_START_DAY], p[L.P_DC_DECLINE_DAYS], path.dc_resolution, path.dc_rebuild
         )
         anchor = (1.0 - w) * anchor + w * path.dc_floor
-    tga = anchor + calendar + tga_dev + tga_walk
+    tga = max(0.0, anchor + calendar + tga_dev + tga_walk)  # a balance: its walk may not pass 0
     other_dev = p[L.P_OL_AR] * state.other_dev + p[L.P_OL_SD] * eps_other
     other_liab = p[L.P_OTHER_LIAB0] + other_dev
     bank_ex_reserves = state.bank_ex_reserves * path.bank_factor

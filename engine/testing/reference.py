@@ -97,7 +97,7 @@ class ReferencePaths:
         )
         active = d[:, L.D_DC_ACTIVE] > 0
         anchor = np.where(active, (1 - w) * anchor + w * d[:, L.D_DC_FLOOR], anchor)
-        tga = anchor + self.cal_level.sum(axis=1) + self.tga_dev + self.tga_walk
+        tga = np.maximum(0.0, anchor + self.cal_level.sum(axis=1) + self.tga_dev + self.tga_walk)
         self.other_dev = p[L.P_OL_AR] * self.other_dev + p[L.P_OL_SD] * s[:, L.S_OTHER_LIAB]
         other = p[L.P_OTHER_LIAB0] + self.other_dev
         self.bank = self.bank * self.bank_factor
