@@ -16,12 +16,11 @@ import pandas as pd
 from statsmodels.tools.numdiff import approx_fprime
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-from .fit_tga import period_of
+from .fit_tga import WEEK_DAYS, daily_ar1, period_of
 from .fitted import Fitted, Kept, StepResult
 from .market import MarketData
 
 KEYS = ("other_liabilities.ar_coefficient", "other_liabilities.daily_sd_bn")
-WEEK_DAYS = 5  # business days between two weekly observations (holiday weeks ignored) [J]
 MIN_WEEKS = 104  # weeks of residuals the fit needs (two years), or the block is kept [J]
 AR_MAX = 0.999  # 1, the daily AR coefficient written at most (the config needs < 1) [J]
 OPTIMIZER_MAXITER = 500  # iterations of the SARIMAX likelihood optimiser [J]
@@ -59,9 +58,8 @@ def fit_other_liabilities(market: MarketData) -> StepResult:
         )
 
     def daily(p: np.ndarray) -> np.ndarray:
-        weekly_phi = min(p[0], AR_MAX**WEEK_DAYS)
-        phi = weekly_phi ** (1.0 / WEEK_DAYS)
-        return np.array([phi, math.sqrt(p[1] * (1.0 - phi**2) / (1.0 - weekly_phi**2))])
+        phi, sigma2 = daily_ar1(min(p[0], AR_MAX**WEEK_DAYS), p[1])
+        return np.array([phi, math.sqrt(sigma2)])
 
     estimate = np.array([phi_w, sigma2_w])
     jacobian = approx_fprime(estimate, daily, centered=True)

@@ -57,6 +57,18 @@ DEBT_LIMIT_EPISODES = (
 TGA_KEYS = ("tga.ar_coefficient", "tga.daily_sd_bn")
 
 
+def daily_ar1(weekly_phi: float, weekly_sigma2: float) -> tuple[float, float]:
+    """(φ, σ²) of the daily AR(1) whose every WEEK_DAYS-th value has AR(1) coefficient
+    ``weekly_phi`` (> 0) and innovation variance ``weekly_sigma2``.
+
+    D_{t+5} = φ^5 D_t + Σ_{j<5} φ^j ε_{t+5−j}, so φ_w = φ^5 and σ_w² = σ² (1 − φ_w²)/(1 − φ²).
+    Exact for point levels (WDTGAL, WALCL); week averages (WRESBAL) are smoother, so σ comes
+    out low.
+    """
+    phi = weekly_phi ** (1.0 / WEEK_DAYS)
+    return phi, weekly_sigma2 * (1.0 - phi**2) / (1.0 - weekly_phi**2)
+
+
 def period_of(index: pd.DatetimeIndex) -> tuple[dt.date, dt.date]:
     """First and last date of a non-empty index."""
     return index[0].date(), index[-1].date()
@@ -388,11 +400,7 @@ def _fit_weekly(tga: pd.Series, config: Config, series: str, note: str) -> StepR
         result.fitted.append(Fitted(key, value, stderr, what, period, series, n))
 
     def to_daily(p: np.ndarray) -> tuple[float, float]:
-        # A daily AR(1) seen every WEEK_DAYS days: D_{t+5} = φ^5 D_t + Σ_{j<5} φ^j ε_{t+5−j},
-        # so φ_w = φ^5 and σ_w² = σ² Σ_{j<5} φ^{2j} = σ² (1 − φ_w²)/(1 − φ²). Exact for point
-        # levels (WDTGAL); week averages (WTREGEN) are smoother, so σ comes out low.
-        phi = p[0] ** (1.0 / WEEK_DAYS)
-        return phi, p[1] * (1.0 - phi**2) / (1.0 - p[0] ** 2)
+        return daily_ar1(p[0], p[1])
 
     _record_amounts(result, record, config, series, columns, events, beta, beta_cov, statistic)
     _record_ar(result, record, fit, to_daily, statistic)

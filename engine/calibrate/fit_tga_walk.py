@@ -18,14 +18,13 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from .fit_tga import period_of
+from .fit_tga import WEEK_DAYS, period_of
 from .fitted import Fitted, Kept, StepResult
 
 KEY = "tga.anchor_walk_sd_bn"
 LAG_MONTHS = range(2, 10)  # months: lags of the variogram, past D's memory (daily φ ≈ 0.9:
 #   φ^42 < 0.02) and short of the April-to-April season [J]
 BUSINESS_DAYS_PER_MONTH = 21  # business days per month, the lags' unit [C: 252 a year / 12]
-WEEK_DAYS = 5  # business days between two weekly observations (holiday weeks ignored) [J]
 MIN_YEARS = 2.0  # years of data the variogram needs, or the walk is kept [J]
 
 
