@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ._version import __version__
+from .calibrate import CURVE_LEVELS
 from .cli_cache import add_parser as add_cache_parser
 from .cli_decisions import add_parsers as add_decision_parsers
 from .cli_evaluate import add_parser as add_evaluate_parser
@@ -125,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="config whose values are kept where the data cannot give them "
         "(default: the packaged default)",
     )
+    calibrate.add_argument(
+        "--curve-level",
+        choices=CURVE_LEVELS,
+        default="local",
+        help="the demand curve's level: a local level filtered to the window's end that walks "
+        "after it (local, the default: the evaluation's choice), or one value over the window "
+        "(fixed); docs/calibration.md",
+    )
     calibrate.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     calibrate.set_defaults(handler=_calibrate)
 
@@ -207,7 +216,14 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     check_output(args.out, args.overwrite)  # before any fitting
     started = time.perf_counter()
-    result = calibrate(args.data_dir, args.until, base=args.base, progress=say, since=args.since)
+    result = calibrate(
+        args.data_dir,
+        args.until,
+        base=args.base,
+        progress=say,
+        since=args.since,
+        curve_level=args.curve_level,
+    )
     result.write(args.out, command="rmp-risk " + shlex.join(args.argv))
     print(result.table())
     say(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")

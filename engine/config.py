@@ -166,13 +166,17 @@ class BankAssets:
 
 @dataclass(frozen=True)
 class DemandCurve:
-    """f(x) = alpha + beta h(x) for the shape h of ``family`` (``engine.curves``)."""
+    """f(x) = alpha + beta h(x) for the shape h of ``family`` (``engine.curves``); alpha moves
+    as a random walk from a per-path start (sd ``alpha_start_sd_bp``) with daily sd
+    ``alpha_walk_sd_bp`` (0 and 0: fixed)."""
 
     alpha_bp: float
     beta_bp: float = bounded(ge=0)
     x0: float = bounded(gt=0, lt=1)
     lambda_: float = bounded(ge=0)
     family: str = "exponential"
+    alpha_start_sd_bp: float = bounded(ge=0, default=0.0)
+    alpha_walk_sd_bp: float = bounded(ge=0, default=0.0)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ SCALARS = (
     Scalar("ALPHA", "bp", "demand_curve.alpha_bp", drawn="demand_curve.alpha_bp"),
     Scalar("BETA", "bp", "demand_curve.beta_bp", drawn="demand_curve.beta_bp"),
     Scalar("X0", "1", "demand_curve.x0", drawn="demand_curve.x0"),
+    Scalar("ALPHA_START_SD", "bp", "demand_curve.alpha_start_sd_bp"),
+    Scalar("ALPHA_WALK_SD", "bp/day^0.5", "demand_curve.alpha_walk_sd_bp"),
     Scalar("LAMBDA", "1", "demand_curve.lambda", drawn="demand_curve.lambda"),
     Scalar("NOISE_AR", "1", "spread.noise_ar", drawn="spread.noise_ar"),
     Scalar("NOISE_SD0", "bp", "spread.noise_sd0_bp", drawn="spread.noise_sd0_bp"),

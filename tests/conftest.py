@@ -11,6 +11,7 @@ import xarray as xr
 
 from engine.accelerate import CACHE_ENV
 from engine.config import Config, load_config
+from engine.kernel_cache import DIR_ENV as CACHE_DIR_ENV
 from engine.schedule import build_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,20 +23,37 @@ PREVIOUS_DEFAULT = ROOT / "tests" / "data" / "previous_default.toml"  # frequent
 # and computed_*: how a cube was computed, written
 RUN_ATTRS = ("history", "metadata_sha256", "data_sha256")
 
-# No numba disk cache here nor in the processes tests start (dask workers, the command line):
-# every process compiles, as a user's first run does, and nothing is written to the user's
-# cache. The cache's own tests turn it on in a temporary folder, in their own subprocesses.
+# No numba disk cache here nor in the processes tests start (the command line, local process
+# pools): every process compiles, as a user's first run does, and nothing is written to the
+# user's cache. The cache's own tests turn it on in a temporary folder, in their own
+# subprocesses. The one exception is `worker_kernel_cache`, below.
 os.environ[CACHE_ENV] = "0"
 
 
 @pytest.fixture(scope="session")
-def dask_client():
-    """A distributed LocalCluster of 2 single-threaded worker processes, closed after the run."""
+def worker_kernel_cache(tmp_path_factory) -> dict[str, str]:
+    """The environment of the worker processes of the distributed LocalClusters and the SLURM
+    jobs (stand-in and real) the tests start: the disk cache of compiled kernels on, in one
+    temporary folder for the session, so that the kernels compile once for all those workers
+    rather than in each one (about 15 s of a core apiece). What the tests of clusters prove
+    does not depend on it: a warm cache gives the bits of a compile
+    (tests/test_kernel_cache.py), and the user's cache is not touched."""
+    return {CACHE_ENV: "1", CACHE_DIR_ENV: str(tmp_path_factory.mktemp("kernel-cache"))}
+
+
+@pytest.fixture(scope="session")
+def dask_client(worker_kernel_cache):
+    """A distributed LocalCluster of 2 single-threaded worker processes, closed after the run;
+    its workers share the session's kernel cache."""
     from distributed import Client, LocalCluster
 
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env=worker_kernel_cache,
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):

@@ -154,7 +154,7 @@ def test_ctrl_c_stays_an_interrupt_once_dask_jobqueue_is_imported():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch):
+def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch, worker_kernel_cache):
     bin_dir, jobs = tmp_path / "bin", tmp_path / "jobs"
     bin_dir.mkdir()
     jobs.mkdir()
@@ -162,6 +162,8 @@ def test_a_run_through_slurm_gives_the_same_cube(tmp_path, monkeypatch):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for name, value in worker_kernel_cache.items():  # the jobs share the session's kernels
+        monkeypatch.setenv(name, value)
     cluster_file = _small_slurm_file(tmp_path)
     config = write_short_config(tmp_path / "run.toml", paths=300)
     out = tmp_path / "cube.zarr"

@@ -327,14 +327,15 @@ def test_the_same_forecasts_on_a_dask_cluster(tmp_path, dask_client):
 
 def test_recipes_of_one_window_share_one_calibration(monkeypatch):
     """``calibrated`` and ``calibrated-risk`` in one block: one calibration, and the second runs
-    it with estimation risk on."""
+    it with estimation risk on; ``calibrated-fixed`` (same window, another curve level) makes
+    its own."""
     from engine.evaluate import forecast
 
     made, runs = [], []
     fitted = load_config(SHIPPED_DEFAULT)  # stands in for a calibration (it has fitted blocks)
 
-    def calibrate_once(window, base, data_dir, until):
-        made.append((window, until))
+    def calibrate_once(window, base, data_dir, until, curve_level):
+        made.append((window, until, curve_level))
         return fitted, []
 
     def run(config, data_dir, origin, months, regime, paths, seed):
@@ -343,12 +344,15 @@ def test_recipes_of_one_window_share_one_calibration(monkeypatch):
 
     monkeypatch.setattr(forecast, "calibration", calibrate_once)
     monkeypatch.setattr(forecast, "forecast_origin", run)
-    recipes = (parse_forecaster("calibrated"), parse_forecaster("calibrated-risk"))
+    recipes = tuple(
+        parse_forecaster(n) for n in ("calibrated", "calibrated-risk", "calibrated-fixed")
+    )
     origins = [pd.Timestamp("2019-01-01"), pd.Timestamp("2019-02-01")]
     issued = issue_block(recipes, DATA_DIR, origins, 2, ["B", "B"], 10, 1)
-    assert len(made) == 1 and made[0][1] == pd.Timestamp("2018-12-31")
-    assert runs == [False, False, True, True]
-    assert set(issued["2019-01"]) == {"calibrated", "calibrated-risk"}
+    end = pd.Timestamp("2018-12-31")
+    assert [m[1:] for m in made] == [(end, "local"), (end, "fixed")]
+    assert runs == [False, False, True, True, False, False]
+    assert set(issued["2019-01"]) == {"calibrated", "calibrated-risk", "calibrated-fixed"}
     issue_block(recipes[:1], DATA_DIR, origins, 2, ["B", "B"], 10, 1, pd.Timestamp("2018-10-01"))
     assert made[-1][1] == pd.Timestamp("2018-09-30")  # the block's estimate, dated before it
     with pytest.raises(ValueError, match="after the origin"):

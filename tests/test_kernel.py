@@ -82,6 +82,26 @@ def test_kernel_matches_reference_with_persistent_balances(model_config):
     assert np.all(np.abs(day0 - 0.98 * 400.0 - 0.02 * trace.path_draws[:, L.D_RRP_BASE]) < 6 * sd)
 
 
+def test_kernel_matches_reference_with_a_moving_curve_level(model_config):
+    """The curve's level starts away from α (a per-path start) and walks: the kernel agrees
+    with the reference (which adds the walk to α), its daily normals are drawn on every day,
+    standard (mean and sd within 4 s.e.), and not drawn at all when the level holds."""
+    config = tweak(
+        model_config,
+        **{"demand_curve.alpha_start_sd_bp": 3.0, "demand_curve.alpha_walk_sd_bp": 0.5},
+    )
+    schedule, trace = _trace(config)
+    _assert_matches_reference(schedule, trace)
+    z = trace.shocks[:, :, L.S_ALPHA_WALK].ravel()
+    assert np.all(z != 0.0)
+    se = 1.0 / np.sqrt(z.size)
+    assert abs(z.mean()) < 4 * se and abs(z.std() - 1.0) < 4 * se * np.sqrt(0.5)
+    _, fixed = _trace(model_config)
+    assert np.all(fixed.shocks[:, :, L.S_ALPHA_WALK] == 0.0)
+    # the level moves the spread: same stream, different latent spreads from day 0
+    assert not np.array_equal(trace["spread_latent"][:, 0], fixed["spread_latent"][:, 0])
+
+
 def test_balance_sheet_identity_holds_exactly(model_schedule):
     trace = trace_paths(model_schedule, 50, 1, 64)
     p = model_schedule.params

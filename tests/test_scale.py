@@ -64,7 +64,7 @@ def test_a_cluster_run_is_the_first_paths_of_a_longer_run(short, dask_client):
     assert accumulators_from_cube(cube).equals(first.accumulators)
 
 
-def test_a_killed_worker_does_not_change_the_result(short):
+def test_a_killed_worker_does_not_change_the_result(short, worker_kernel_cache):
     schedule = build_schedule(short)
     n, seed, block = 3000, 7, 64
     expected = run_accumulators(schedule, n, seed, block, workers=2)
@@ -72,7 +72,11 @@ def test_a_killed_worker_does_not_change_the_result(short):
     finished = []
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env=worker_kernel_cache,  # the workers load the kernels the session compiled
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):

@@ -69,10 +69,13 @@ def slurm_node():
 
 
 @pytest.fixture
-def slurm(slurm_node, monkeypatch):
+def slurm(slurm_node, monkeypatch, worker_kernel_cache):
     """The session's SLURM, with SLURM_CONF pointing the engine's sbatch, squeue and scancel
-    at it for this test only."""
+    at it for this test only; its jobs (which inherit this environment) share the session's
+    kernel cache, so that only the first of them compiles the kernels."""
     monkeypatch.setenv("SLURM_CONF", str(slurm_node.conf))
+    for name, value in worker_kernel_cache.items():
+        monkeypatch.setenv(name, value)
     return slurm_node
 
 

@@ -281,13 +281,17 @@ class SpreadFit:
     noise: NoiseFit
     frame: pd.DataFrame
     jump_days: pd.DatetimeIndex
+    level_bp: pd.Series | None = None
 
     def latent_mean(self, days, ratio: pd.Series) -> pd.Series:
-        """Predicted latent spread f(x) + Σγ·h (bp) on ``days``, ratio (1) given per day."""
+        """Predicted latent spread f(x) + Σγ·h (bp) on ``days``, ratio (1) given per day, with
+        the moving level in place of α where the fit had one."""
         idx = pd.DatetimeIndex(days)
         x = ratio.reindex(idx).to_numpy(dtype=float)
         g = calendar_gamma_h(calendar_flags(idx), self.gamma)
         values = self.curve.predict(x) + g * self.curve.shape(x)
+        if self.level_bp is not None:
+            values = values + _level_offset(self.level_bp, idx, self.curve)
         return pd.Series(values, index=idx, name="latent_bp")
 
 
@@ -351,6 +355,7 @@ def fit_spread(
     base_jump_lambda: float | None = None,
     rounding_bp: float = SPREAD_QUOTE_STEP_BP,
     series: str = SPREAD_SERIES,
+    level_bp: pd.Series | None = None,
 ) -> SpreadFit:
     """Fit the calendar effects, the AR(1) t noise and the jumps of the daily spread.
 
@@ -375,6 +380,9 @@ def fit_spread(
         Quoting step of the spread (bp) for the noise likelihood; 0 for unrounded data.
     series : str
         Series description for the `Fitted` records.
+    level_bp : pandas.Series, optional
+        The curve's level α on each day (bp; `curve_level.CurveLevel.daily`), in place of the
+        curve's one α: the block is then fitted around the moving level.
 
     Returns
     -------
@@ -389,6 +397,8 @@ def fit_spread(
         raise ValueError(f"fit_spread: {s.size} days with a spread and a ratio, need 30")
     h = curve_fit.shape(x)
     f = curve_fit.predict(x)
+    if level_bp is not None:
+        f = f + _level_offset(level_bp, s.index, curve_fit)
     frame = pd.DataFrame(
         {"spread_bp": s.to_numpy(), "ratio": x, "h": h, "curve_bp": f}, index=s.index
     )
@@ -507,7 +517,14 @@ def fit_spread(
         noise=noise,
         frame=frame,
         jump_days=jump_days,
+        level_bp=level_bp,
     )
+
+
+def _level_offset(level_bp: pd.Series, days: pd.DatetimeIndex, curve_fit: CurveFit) -> np.ndarray:
+    """The moving level less the curve's α on ``days`` (bp; 0 where the level has no value)."""
+    level = level_bp.reindex(days).to_numpy(dtype=float)
+    return np.nan_to_num(level - curve_fit.params["alpha_bp"])
 
 
 def _jump_block(

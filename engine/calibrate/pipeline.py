@@ -22,6 +22,8 @@ import pandas as pd
 from ..config import Config, default_config_path, from_plain, load_config
 from ..errors import InputError
 from ..outputs import check_writable_folder
+from . import CURVE_LEVELS
+from .curve_level import CurveLevel, fit_curve_level
 from .demand_curve import select_family, weekly_curve_sample
 from .fit_balance import fit_bank_assets, fit_currency, fit_on_rrp, fit_tga
 from .fit_other import fit_other_liabilities
@@ -179,6 +181,7 @@ def calibrate(
     base: str | Path | None = None,
     progress: Callable[[str], None] = lambda message: None,
     since: dt.date | str | None = None,
+    curve_level: str = "local",
 ) -> Calibration:
     """Fit every block the data in ``data_dir`` (dated on or before ``until``, and on or after
     ``since`` when given) can identify.
@@ -196,7 +199,13 @@ def calibrate(
         Receives one line per step.
     since : date, optional
         First observation date used: the calibration window (default: every observation).
+    curve_level : {"local", "fixed"}
+        The curve's level α: a local level filtered to the window's end and walking after it
+        (`curve_level.fit_curve_level`; the default, as the evaluation chose), or one value
+        over the window.
     """
+    if curve_level not in CURVE_LEVELS:
+        raise InputError(f"curve level {curve_level!r}: one of {', '.join(CURVE_LEVELS)}")
     base_path = Path(base) if base is not None else default_config_path()
     base_config = load_config(base_path)
     market = load_market_data(data_dir, until, since)
@@ -236,12 +245,23 @@ def calibrate(
             )
         selection = select_family(sample["ratio"], sample["spread_bp"], sample.index)
         curves = selection.table
-        result.extend(curve_result(selection))
+        chosen, level = selection.fit, None
+        if curve_level == "local":
+            progress("fitting the curve's local level (Kalman filter)")
+            level = fit_curve_level(sample, selection.fit)
+            chosen = level.curve
+            result.extend(_with_level(curve_result(selection), level))
+        else:
+            result.extend(curve_result(selection))
         progress("fitting the spread: calendar effects, noise, jumps; EFFR; SRF")
         daily, how = _daily_ratio(market, base_config, growth["bank_assets"], ratio_weekly)
         rules.append(f"daily reserve ratio: {how}")
         spread_fit = fit_spread(
-            market.spread_bp, daily, selection.fit, base_jump_lambda=base_config.spread.jump_lambda
+            market.spread_bp,
+            daily,
+            chosen,
+            base_jump_lambda=base_config.spread.jump_lambda,
+            level_bp=None if level is None else level.daily(market.spread_bp.index),
         )
         result.extend(spread_fit.result)
         if market.effr_spread_bp is not None:
@@ -280,6 +300,20 @@ def calibrate(
         rules,
         None if since is None else pd.Timestamp(since).date(),
     )
+
+
+def _with_level(pooled: StepResult, level: CurveLevel) -> StepResult:
+    """The pooled curve's records with α and β (and their block) replaced by the local
+    level's, and the level's two sds added."""
+    replaced = {f.key for f in level.result.fitted}
+    fitted = [f for f in pooled.fitted if f.key not in replaced] + level.result.fitted
+    blocks = [
+        FittedBlock(b.name, b.keys, level.curve.mean, level.curve.covariance.copy())
+        if b.name == "demand_curve"
+        else b
+        for b in pooled.blocks
+    ]
+    return StepResult(fitted=fitted, kept=list(pooled.kept), blocks=blocks)
 
 
 def _srf_block(points, spread_bp, latent, base: Config) -> StepResult:

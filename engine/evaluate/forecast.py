@@ -5,9 +5,12 @@ A forecaster is either
 - a recipe: ``rmp-risk calibrate`` on the data before the origin, from the base config
   ``configs/judgement.toml`` (the specification's judgement values, fitted to no data), then
   ``rmp-risk run``. ``calibrated`` is the method of the shipped default: the data of a trailing
-  window as long as the default's (2021-06-23 → 2025-12-31, 1,652 days); ``calibrated-all``
-  fits every observation before the origin; ``calibrated-risk`` is ``calibrated`` with
-  estimation risk (each path draws its parameters from the fits' sampling distributions); or
+  window as long as the default's (2021-06-23 → 2025-12-31, 1,652 days), the curve's level a
+  local level filtered to the origin (``calibrate --curve-level local``, the default);
+  ``calibrated-all`` fits every observation before the origin; ``calibrated-risk`` is
+  ``calibrated`` with estimation risk (each path draws its parameters from the fits' sampling
+  distributions); ``calibrated-fixed`` is ``calibrated`` with one α over the window (the
+  method before the evaluation's third round); or
 - a config file, whose parameters are kept at every origin (only the state and the start move).
 """
 
@@ -40,17 +43,19 @@ DEFAULT_WINDOW = pd.Timestamp("2025-12-31") - pd.Timestamp("2021-06-23")
 @dataclass(frozen=True)
 class Recipe:
     """How a recipe makes its parameters: ``calibrate`` on the ``window`` of data before the
-    origin (None: every observation), with estimation risk (``[uncertainty] parameters``) on
-    or off."""
+    origin (None: every observation) with the curve's level ``curve_level`` (``calibrate
+    --curve-level``), with estimation risk (``[uncertainty] parameters``) on or off."""
 
     window: pd.Timedelta | None
     estimation_risk: bool = False
+    curve_level: str = "local"
 
 
 RECIPES = {
     "calibrated": Recipe(DEFAULT_WINDOW),
     "calibrated-all": Recipe(None),
     "calibrated-risk": Recipe(DEFAULT_WINDOW, estimation_risk=True),
+    "calibrated-fixed": Recipe(DEFAULT_WINDOW, curve_level="fixed"),
 }
 CALIBRATION_BASE = "judgement.toml"  # the recipe's base: judgement values, fitted to no data
 # What a fit raises when the data before an origin cannot identify a block (too few days, a
@@ -88,7 +93,11 @@ def parse_forecaster(text: str) -> Forecaster:
 
 
 def calibration(
-    window: pd.Timedelta | None, base: Path, data_dir: Path, until: pd.Timestamp
+    window: pd.Timedelta | None,
+    base: Path,
+    data_dir: Path,
+    until: pd.Timestamp,
+    curve_level: str = "local",
 ) -> tuple[Config, list[str]]:
     """``calibrate`` on the ``window`` of data before ``until`` from ``base``, and the warnings
     the fits gave (e.g. a rank-deficient calendar design on a short history), in words."""
@@ -97,7 +106,8 @@ def calibration(
     since = None if window is None else (until - window).date()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config = calibrate(data_dir, until.date(), base=base, since=since).config
+        made = calibrate(data_dir, until.date(), base=base, since=since, curve_level=curve_level)
+        config = made.config
     return config, list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
 
 
@@ -113,10 +123,10 @@ def model_config(
     if forecaster.recipe is None:
         return dataclasses.replace(load_config(forecaster.config), rare_events=RareEvents()), []
     recipe = RECIPES[forecaster.recipe]
-    key = (recipe.window, forecaster.config, until)
+    key = (recipe.window, recipe.curve_level, forecaster.config, until)
     made = calibrations.get(key) if calibrations is not None else None
     if made is None:
-        made = calibration(recipe.window, forecaster.config, data_dir, until)
+        made = calibration(recipe.window, forecaster.config, data_dir, until, recipe.curve_level)
         if calibrations is not None:
             calibrations[key] = made
     config, notes = made

@@ -73,6 +73,7 @@ class PathState(NamedTuple):
     log_currency: float  # log $bn
     tga_dev: float  # $bn, AR(1) deviation of the TGA from its anchor
     tga_walk: float  # $bn, random walk of the anchor
+    alpha_walk: float  # bp, the curve level's departure from α (its start and its walk)
     other_dev: float  # $bn, AR(1) deviation of other liabilities
     rrp_level: float  # $bn, ON RRP level before its floor at 0 and its period-end spike
     bank_ex_reserves: float  # $bn, bank assets other than reserves
@@ -182,6 +183,15 @@ def limits_of(p):
 
 
 @jit(inline="always")
+def alpha_step_sd(t, p):
+    """sd (bp) of day ``t``'s step of the curve level: on the first day the start's spread and
+    the day's walk together (a normal start and a normal step add), then the walk's."""
+    if t == 0:
+        return math.sqrt(p[L.P_ALPHA_START_SD] ** 2 + p[L.P_ALPHA_WALK_SD] ** 2)
+    return p[L.P_ALPHA_WALK_SD]
+
+
+@jit(inline="always")
 def start_path(p, draws, regime_params, work):
     """Reset every regime's state for a new path; returns its ``PathConstants`` and first
     ``PathState``. ``draws``: its per-path draws (float64 (N_PATH_DRAWS,)); ``p``: its
@@ -222,7 +232,7 @@ def start_path(p, draws, regime_params, work):
     )
     rrp_level = p[L.P_RRP_START] if p[L.P_RRP_START] >= 0.0 else constants.rrp_base
     state = PathState(
-        math.log(p[L.P_CURRENCY0]), 0.0, 0.0, 0.0, rrp_level, p[L.P_BANK_EX_RESERVES0], NO_DAY
+        math.log(p[L.P_CURRENCY0]), 0.0, 0.0, 0.0, 0.0, rrp_level, p[L.P_BANK_EX_RESERVES0], NO_DAY
     )
     return constants, state
 
@@ -232,7 +242,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     """Day ``t`` of a path under every regime; returns the path's next ``PathState``.
 
     ``shocks``: the day's shared shocks (eps_currency, eps_rrp, eps_other, z_stigma, nu_tga,
-    eta, u_jump, z_spike; ``draws.draw_day``), with the new calendar amounts in
+    eta, u_jump, z_spike, z_alpha; ``draws.draw_day``), with the new calendar amounts in
     ``work.cal_amount``; ``state`` (``PathState``) and ``path`` (``PathConstants``) the path's;
     ``limits`` (``Limits``) and ``p`` (float64 (N_PARAMS,)) its parameters; ``inputs``
     (``paths.Inputs``) the schedule's; ``counts`` (``paths.Counts``) added to; ``work``
@@ -241,7 +251,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     or the conditional estimator's ``conditional.Hazard``, to which each regime-day adds its
     hazard of the tier; None compiles it away.
     """
-    eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = shocks
+    eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike, z_alpha = shocks
     day_float, day_int, cal_share, days_in_month = (
         inputs.day_float,
         inputs.day_int,
@@ -274,6 +284,8 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
     currency = math.exp(log_currency)
     tga_dev = p[L.P_TGA_AR] * state.tga_dev + p[L.P_TGA_SD] * nu_tga
     tga_walk = state.tga_walk + p[L.P_TGA_WALK_SD] * nu_tga
+    alpha_walk = state.alpha_walk + alpha_step_sd(t, p) * z_alpha
+    alpha = p[L.P_ALPHA] + alpha_walk
     calendar = 0.0
     for k in range(L.N_CAL):
         cal_level[k] = cal_level[k] * p[L.P_CAL_DECAY + k] + cal_share[t, k] * cal_amount[k]
@@ -345,7 +357,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
         noise_scale = path.noise_sd0 + path.noise_sd1 * h
         noise = carried + noise_scale * eta
         rs[r, RS_NOISE] = noise
-        latent = p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + noise
+        latent = alpha + (p[L.P_BETA] + gamma) * h + noise
         log_jump_p = min(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * rs[r, RS_GAP])
         jump = 0.0  # bp, the day's spread jump
         if log_u_jump < log_jump_p:
@@ -354,7 +366,7 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             latent += jump
         if hazard is not None and can_fire_today(hazard.tier, rf[r, RF_SYSTEMIC_RUN], p):
             # bp, from the latent spread without its noise and jump to the tier's level
-            to_level = needed - (p[L.P_ALPHA] + (p[L.P_BETA] + gamma) * h + carried)
+            to_level = needed - (alpha + (p[L.P_BETA] + gamma) * h + carried)
             step = noise_scale * p[L.P_NOISE_T_SCALE]
             by_jump = jump_hazard(to_level - noise_scale * eta, log_jump_p, p[L.P_JUMP_MEAN])
             fired = latent >= needed
@@ -450,7 +462,14 @@ def simulate_day(t, shocks, state, path, limits, p, inputs, counts, work, record
             counts.joint_first_count,
         )
     return PathState(
-        log_currency, tga_dev, tga_walk, other_dev, rrp_level, bank_ex_reserves, recheck_day
+        log_currency,
+        tga_dev,
+        tga_walk,
+        alpha_walk,
+        other_dev,
+        rrp_level,
+        bank_ex_reserves,
+        recheck_day,
     )
 
 

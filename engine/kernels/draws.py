@@ -69,7 +69,9 @@ def _extra_draws(state, mask, cal_uniform):
 def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
     """The shared shocks of a day, always drawn in this order: the currency, ON RRP,
     other-liability and stigma normals, the TGA and spread-noise Student-t (degrees of freedom
-    ``t_dfs``), the jump uniform, then the day's ``extras`` (``layout.DI_EXTRA_DRAWS``): an
+    ``t_dfs``), the jump uniform, the curve level's normal where the level moves (its start or
+    walk sd above 0; else 0 and not drawn), then the day's ``extras``
+    (``layout.DI_EXTRA_DRAWS``): an
     RRP-spike normal on spike days (else 0) and the amount of each TGA calendar event opening
     that day (written into ``cal_amount``, float64 (N_CAL,)). ``normals``: scratch, float64
     (N_DAILY_NORMALS,). Returns the shocks and the state."""
@@ -79,6 +81,9 @@ def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
     nu_tga, state = ziggurat(state, t_tables, L.TT_TGA, t_dfs[0])
     eta, state = ziggurat(state, t_tables, L.TT_SPREAD_NOISE, t_dfs[1])
     u_jump, state = uniform(state)
+    z_alpha = 0.0
+    if p[L.P_ALPHA_WALK_SD] > 0.0 or p[L.P_ALPHA_START_SD] > 0.0:
+        z_alpha, state = normal(state)
     z_spike = 0.0
     if extras != 0:
         z_spike, state = _extra_draws(state, extras, cal_amount)
@@ -94,5 +99,6 @@ def draw_day(state, p, extras, t_dfs, t_tables, cal_amount, normals):
         eta * p[L.P_NOISE_T_SCALE],
         u_jump,
         z_spike,
+        z_alpha,
     )
     return shocks, state

@@ -147,6 +147,7 @@ SHOCK_NAMES = (
     "jump_uniform",
     "stigma",
     "rrp_spike",
+    "alpha_walk",
     *(f"amount_{name}" for name in CAL_NAMES),
 )
 (
@@ -158,8 +159,9 @@ SHOCK_NAMES = (
     S_JUMP_UNIFORM,
     S_STIGMA,
     S_RRP_SPIKE,
-) = range(8)
-S_CAL_AMOUNT = 8  # S_CAL_AMOUNT + k
+    S_ALPHA_WALK,
+) = range(9)
+S_CAL_AMOUNT = 9  # S_CAL_AMOUNT + k
 N_SHOCKS = len(SHOCK_NAMES)
 
 # Per-path draws recorded by the tracing kernel (``path_draws[path, column]``).

@@ -242,7 +242,7 @@ def trace_paths(seeds, inputs, uncertainty, counts, work, recording):
 def _record_shocks(shocks, cal_amount, out):
     """Write a day's shocks (``draws.draw_day``'s tuple and the calendar amounts) into ``out``
     (float64 (N_SHOCKS,), ``layout.S_*``)."""
-    eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike = shocks
+    eps_currency, eps_rrp, eps_other, z_stigma, nu_tga, eta, u_jump, z_spike, z_alpha = shocks
     out[L.S_CURRENCY] = eps_currency
     out[L.S_TGA] = nu_tga
     out[L.S_ON_RRP] = eps_rrp
@@ -251,6 +251,7 @@ def _record_shocks(shocks, cal_amount, out):
     out[L.S_JUMP_UNIFORM] = u_jump
     out[L.S_STIGMA] = z_stigma
     out[L.S_RRP_SPIKE] = z_spike
+    out[L.S_ALPHA_WALK] = z_alpha
     for k in range(L.N_CAL):
         out[L.S_CAL_AMOUNT + k] = cal_amount[k]
 
@@ -270,6 +271,7 @@ def _given_shocks(row, cal_amount):
         row[L.S_SPREAD_NOISE],
         row[L.S_JUMP_UNIFORM],
         row[L.S_RRP_SPIKE],
+        row[L.S_ALPHA_WALK],
     )
 
 

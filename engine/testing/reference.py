@@ -59,6 +59,7 @@ class ReferencePaths:
         self.bank_factor = np.exp(path_draws[:, L.D_BANK_GROWTH] / p[L.P_DAYS_PER_YEAR])
         self.tga_dev = np.zeros(n)
         self.tga_walk = np.zeros(n)
+        self.alpha_walk = np.zeros(n)
         self.other_dev = np.zeros(n)
         start = p[L.P_RRP_START]
         self.rrp_level = np.full(n, start) if start >= 0.0 else path_draws[:, L.D_RRP_BASE].copy()
@@ -85,6 +86,8 @@ class ReferencePaths:
         currency = np.exp(self.log_currency)
         self.tga_dev = p[L.P_TGA_AR] * self.tga_dev + p[L.P_TGA_SD] * s[:, L.S_TGA]
         self.tga_walk = self.tga_walk + p[L.P_TGA_WALK_SD] * s[:, L.S_TGA]
+        step_var = p[L.P_ALPHA_WALK_SD] ** 2 + (p[L.P_ALPHA_START_SD] ** 2 if t == 0 else 0.0)
+        self.alpha_walk = self.alpha_walk + np.sqrt(step_var) * s[:, L.S_ALPHA_WALK]
         amounts = s[:, L.S_CAL_AMOUNT : L.S_CAL_AMOUNT + L.N_CAL]
         decay = p[L.P_CAL_DECAY : L.P_CAL_DECAY + L.N_CAL]
         self.cal_level = self.cal_level * decay + sch.cal_share[t] * amounts
@@ -130,7 +133,8 @@ class ReferencePaths:
         h = curve_shape(CURVE_FAMILIES[int(p[L.P_CURVE_FAMILY])], gap, p[L.P_LAMBDA], 0.0)
         eta = s[:, [L.S_SPREAD_NOISE]]
         self.noise = p[L.P_NOISE_AR] * self.noise + (p[L.P_NOISE_SD0] + p[L.P_NOISE_SD1] * h) * eta
-        latent = p[L.P_ALPHA] + (p[L.P_BETA] + sch.day_float[t, L.DF_GAMMA]) * h + self.noise
+        alpha = p[L.P_ALPHA] + self.alpha_walk[:, None]
+        latent = alpha + (p[L.P_BETA] + sch.day_float[t, L.DF_GAMMA]) * h + self.noise
         # a jump when u < min(1, p0 exp(-λJ (x - x0))); given one, u / p is uniform: size from it
         log_p = np.minimum(0.0, p[L.P_JUMP_LOG_P0] - p[L.P_JUMP_LAMBDA] * gap)
         log_u = np.log(s[:, [L.S_JUMP_UNIFORM]])
@@ -292,6 +296,8 @@ def numpy_day_shocks(rng, schedule: Schedule, t: int, previous: np.ndarray) -> n
     for column, df in ((L.S_TGA, p[L.P_TGA_DF]), (L.S_SPREAD_NOISE, p[L.P_NOISE_DF])):
         s[:, column] = rng.standard_t(df, n) * np.sqrt((df - 2.0) / df)
     s[:, L.S_JUMP_UNIFORM] = 1.0 - rng.random(n)
+    moves = p[L.P_ALPHA_WALK_SD] > 0.0 or p[L.P_ALPHA_START_SD] > 0.0
+    s[:, L.S_ALPHA_WALK] = rng.standard_normal(n) if moves else 0.0
     spike = schedule.day_int[t, L.DI_RRP_SPIKE] != L.SPIKE_NONE
     s[:, L.S_RRP_SPIKE] = rng.standard_normal(n) if spike else 0.0
     amounts = slice(L.S_CAL_AMOUNT, L.S_CAL_AMOUNT + L.N_CAL)
