@@ -266,14 +266,18 @@ def sweep_chart(sweep: xr.Dataset, path: str | Path, event: str = HEADLINE_EVENT
 
 
 def required_pace_title(ds: xr.Dataset) -> str:
-    """``"Required RMP pace: P(crisis within 12 months) ≤ 5%: 37.5 $bn/month"``, or
-    ``"…: not found in 0–80 $bn/month"``."""
+    """``"Required RMP pace: P(crisis within 12 months) ≤ 5%: 37.5 $bn/month"``,
+    ``"…: at most 0 $bn/month (range bottom)"`` or ``"…: not found in 0–80
+    $bn/month"``."""
     a = ds.attrs
     target = (
         f"Required RMP pace: P({a.get('event', HEADLINE_EVENT)} within "
         f"{int(a.get('within_months', 0))} months) ≤ {percent_of(a.get('alpha', np.nan))}"
     )
     if int(a.get("found", 0)) and np.isfinite(float(a.get("required_pace_bn", np.nan))):
+        if int(a.get("at_range_bottom", 0)):
+            at_most = number(a["required_pace_bn"])
+            return f"{target}: at most {at_most} $bn/month (range bottom)"
         return f"{target}: {number(a['required_pace_bn'])} $bn/month"
     low, high = number(a.get("pace_low_bn", np.nan)), number(a.get("pace_high_bn", np.nan))
     return f"{target}: not found in {low}–{high} $bn/month"
@@ -316,7 +320,8 @@ def required_pace_chart(ds: xr.Dataset, path: str | Path) -> Path:
             float(a.get("interval_lower_bn", np.nan)),
             float(a.get("interval_upper_bn", np.nan)),
         )
-        if np.isfinite(lo) and np.isfinite(hi):
+        at_bottom = bool(int(a.get("at_range_bottom", 0)))
+        if np.isfinite(lo) and np.isfinite(hi) and not at_bottom:
             ax.axvspan(
                 lo,
                 hi,
@@ -325,9 +330,8 @@ def required_pace_chart(ds: xr.Dataset, path: str | Path) -> Path:
                 linewidth=0,
                 label=f"95% interval {number(lo)}–{number(hi)}",
             )
-        ax.axvline(
-            required, color=_color(2), linewidth=1.8, label=f"required pace {number(required)}"
-        )
+        what = f"at most {number(required)} (range bottom)" if at_bottom else number(required)
+        ax.axvline(required, color=_color(2), linewidth=1.8, label=f"required pace {what}")
     ax.set_ylim(bottom=0.0)
     rules = str(a.get("regime", "") or "")
     how = f"regime {rules}'s rules" if rules else "constant pace"

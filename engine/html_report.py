@@ -229,7 +229,13 @@ class _Builder:
         )
         rules = str(a.get("regime", "") or "")
         how = f"with regime {rules}'s rules" if rules else "at a constant pace"
-        if found:
+        if found and int(a.get("at_range_bottom", 0)):
+            bottom = charts.number(float(a.get("pace_low_bn", np.nan)))
+            text = (
+                f"{title}, {how}: met at the bottom of the searched range, so the required pace "
+                f"is {bottom} $bn/month or less."
+            )
+        elif found:
             interval = (
                 f" (95% interval {charts.number(lo)}–{charts.number(hi)} $bn/month)"
                 if np.isfinite(lo) and np.isfinite(hi)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from engine.charts import required_pace_title
 from engine.decisions.odds import window
 from engine.decisions.paces import with_paces
 from engine.decisions.required_pace import _smallest, required_pace
@@ -92,3 +93,16 @@ def test_no_pace_in_the_range_is_said_plainly(search_config):
     assert result.table().startswith("no pace in 0 to 10 $bn/month is enough")
     ds = result.to_dataset()
     assert ds.attrs["found"] == 0 and "event_probability" not in ds
+
+
+def test_a_target_met_at_the_range_bottom_is_said_to_lie_at_or_below_it(search_config):
+    """With the target met at the bottom pace, the answer names the bottom as an upper bound
+    (any pace below might do), not as an interval of zero width; the dataset says so."""
+    result = required_pace(search_config, "scarce", ALPHA, WITHIN, low=100.0, high=200.0, seed=2)
+    assert result.found and result.at_bottom and result.pace == 100.0
+    first = result.table().splitlines()[0]
+    assert first.startswith("required pace: at or below 100 $bn/month, the bottom of the range")
+    assert "95% interval" not in first
+    ds = result.to_dataset()
+    assert ds.attrs["at_range_bottom"] == 1
+    assert "at most 100 $bn/month (range bottom)" in required_pace_title(ds)

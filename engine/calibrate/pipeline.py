@@ -303,7 +303,7 @@ def calibrate(
 
 
 def _with_level(pooled: StepResult, level: CurveLevel) -> StepResult:
-    """The pooled curve's records with α and β (and their block) replaced by the local
+    """The pooled curve's records with α (and the ``demand_curve`` block) replaced by the local
     level's, and the level's two sds added."""
     replaced = {f.key for f in level.result.fitted}
     fitted = [f for f in pooled.fitted if f.key not in replaced] + level.result.fitted

@@ -78,12 +78,25 @@ class RequiredPace:
     def found(self) -> bool:
         return not math.isnan(self.pace)
 
+    @property
+    def at_bottom(self) -> bool:
+        """The target is met at the range's bottom: the answer is that pace or any below it."""
+        return self.found and self.pace <= self.low
+
     def table(self) -> str:
         """The answer, the searched paces and the month-by-month odds at the required pace."""
         what = f"P({self.event} within {self.within} months) <= {self.alpha * PERCENT:g}%"
         rules = f" with regime {self.regime}'s rules" if self.regime else ""
         lines = []
-        if self.found:
+        if self.at_bottom:
+            bottom = self.searched[0]
+            lines.append(
+                f"required pace{rules}: at or below {self.low:g} $bn/month, the bottom of the "
+                f"range searched, for {what}: at {self.low:g}, P = "
+                f"{bottom.probability * PERCENT:.2f}% ± {bottom.stderr * PERCENT:.2f}% "
+                "(lower the range's bottom with --range to search below it)"
+            )
+        elif self.found:
             lo, hi = self.interval
             hi_text = f"{hi:.1f}" if not math.isnan(hi) else f"above {self.high:g}"
             lines.append(
@@ -166,6 +179,7 @@ class RequiredPace:
                 "within_months": self.within,
                 "regime": self.regime or "",
                 "found": int(self.found),
+                "at_range_bottom": int(self.at_bottom),
                 "required_pace_bn": self.pace,
                 "interval_lower_bn": lo,
                 "interval_upper_bn": hi,

@@ -27,6 +27,6 @@ def draw_only_block(seeds, day_int, params, t_tables, out):
         for t in range(day_int.shape[0]):
             extras = day_int[t, L.DI_EXTRA_DRAWS]
             shocks, state = draw_day(state, params, extras, t_dfs, t_tables, cal_amount, normals)
-            a, b, c, d, e, f, g, h = shocks
-            total += a + b + c + d + e + f + g + h
+            a, b, c, d, e, f, g, h, i = shocks
+            total += a + b + c + d + e + f + g + h + i
     out[0] = total
