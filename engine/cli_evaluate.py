@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
         metavar="CONFIG-OR-RECIPE",
         help="a recipe: 'calibrated' (the default: calibrate on the 1,652 days before each "
         "origin, as the shipped default was made, then run), 'calibrated-all' (every day before "
-        "the origin), 'calibrated-risk' (with estimation risk); or a config file whose "
+        "the origin), 'calibrated-risk' (with estimation risk), 'calibrated-fixed' (one level of "
+        "the curve for the window); or a config file whose "
         "parameters are kept at every origin",
     )
     p.add_argument(
