@@ -322,40 +322,39 @@ def predictive_figure(table: pd.DataFrame, path: str | Path) -> Path:
     return save_png(fig, path)
 
 
-def realized_spread_and_ratio(
-    data_dir: str | Path, config: Config, since, until
-) -> tuple[pd.Series, pd.Series]:
-    """The realized spread (bp) and the daily reserve ratio (1) the calibration uses, on the
-    days in [since, until] that have both (series indexed by those days).
-
-    The ratio is the calibration's (``engine.calibrate.pipeline``): bank assets on the reserves'
-    dates bridged at the config's bank-asset growth mid-point, the weekly ratio moved by the
-    daily TGA and ON RRP where both are daily. Nothing dated after ``until`` is read.
-    """
-    market = load_market_data(data_dir, until, since)
-    if market.spread_bp is None or market.reserves_bn is None:
-        raise ValueError(f"{data_dir}: no spread or no reserves between {since} and {until}")
+def _weekly_ratio(market, config: Config, where) -> pd.Series:
+    """The calibration's weekly reserve ratio (1): bank assets on the reserves' dates bridged at
+    the config's bank-asset growth mid-point (``engine.calibrate.pipeline``)."""
     growth = config.bank_assets.growth_per_year.mid
     bank, _ = bank_assets_on_reserve_dates(market, config, growth)
     ratio_weekly = _ratio(market, bank)
     if ratio_weekly is None:
-        raise ValueError(f"{data_dir}: no reserve ratio (WRESBAL, bank assets)")
+        raise ValueError(f"{where}: no reserve ratio (WRESBAL, bank assets)")
+    return ratio_weekly
+
+
+def realized_spread_and_ratio(market, config: Config, where) -> tuple[pd.Series, pd.Series]:
+    """The realized spread (bp) and the daily reserve ratio (1) the calibration uses, on the
+    days of ``market`` (`load_market_data`, cut to the window) that have both (series indexed
+    by those days). The ratio is the weekly one moved by the daily TGA and ON RRP where both
+    are daily; ``where`` names the data in errors."""
+    if market.spread_bp is None or market.reserves_bn is None:
+        raise ValueError(f"{where}: no spread or no reserves in the window")
+    ratio_weekly = _weekly_ratio(market, config, where)
+    growth = config.bank_assets.growth_per_year.mid
     daily, _ = _daily_ratio(market, config, growth, ratio_weekly)
     both = pd.concat([market.spread_bp.rename("spread"), daily.rename("ratio")], axis=1).dropna()
     return both["spread"], both["ratio"]
 
 
-def smoothed_level(data_dir, config: Config, since, until, days) -> np.ndarray | None:
+def smoothed_level(market, config: Config, days, where) -> np.ndarray | None:
     """Where the config's curve level moves (a start or walk sd above 0): its smoothed path on
-    ``days`` (bp, float64 (n_days,)), the local level refitted on the window with the config's
-    curve shape (`curve_level.fit_curve_level`); else None (the config's one α)."""
+    ``days`` (bp, float64 (n_days,)), the local level refitted on ``market``'s window with the
+    config's curve shape (`curve_level.fit_curve_level`); else None (the config's one α)."""
     dc = config.demand_curve
     if dc.alpha_walk_sd_bp == 0.0 and dc.alpha_start_sd_bp == 0.0:
         return None
-    market = load_market_data(data_dir, until, since)
-    growth = config.bank_assets.growth_per_year.mid
-    bank, _ = bank_assets_on_reserve_dates(market, config, growth)
-    sample = weekly_curve_sample(market.spread_bp, _ratio(market, bank))
+    sample = weekly_curve_sample(market.spread_bp, _weekly_ratio(market, config, where))
     params = {"alpha_bp": dc.alpha_bp, "beta_bp": dc.beta_bp, "x0": dc.x0, "lambda": dc.lambda_}
     zero = np.zeros((len(params), len(params)))
     shape_of = CurveFit(dc.family, params, zero, 0.0, 0.0, 0, loss="", f_scale=0.0)
@@ -383,9 +382,10 @@ def predictive_check(
         Simulated spread (bp) on those days.
     """
     config = load_config(config_path)
-    realized, ratio = realized_spread_and_ratio(data_dir, config, since, until)
+    market = load_market_data(data_dir, until, since)  # nothing dated after ``until``
+    realized, ratio = realized_spread_and_ratio(market, config, data_dir)
     days, x = realized.index, ratio.to_numpy()
-    level = smoothed_level(data_dir, config, since, until, days)
+    level = smoothed_level(market, config, days, data_dir)
     simulated = simulate_spread(config, days, x, n_paths, seed, level)
     bins = np.quantile(x, RATIO_BIN_LEVELS)
     table = predictive_table(realized, simulated, days, x, bins)
